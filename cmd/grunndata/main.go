@@ -1,0 +1,69 @@
+// Command grunndata is the one binary of the service: it generates synthetic
+// datasets, loads snapshots, serves lookups, manages generations and runs the
+// load harness. It binds flags into the packages' Config structs and wires
+// them together; nothing imports it.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set through -ldflags "-X main.version=…".
+var version = "dev"
+
+type command struct {
+	name  string
+	usage string
+	run   func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "serve lookups from the active snapshot generation", runServe},
+		{"load", "build a snapshot generation from source files and activate it", runLoad},
+		{"gen", "write a deterministic synthetic national dataset", runGen},
+		{"id", "validate identifiers: grunndata id VALUE...", runID},
+		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) int {
+			fmt.Fprintln(stdout, version)
+			return 0
+		}},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: grunndata COMMAND [flags]\n\ncommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.usage)
+	}
+	fmt.Fprintf(w, "\nRun 'grunndata COMMAND -h' for the flags of a command.\n")
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "grunndata: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
