@@ -22,13 +22,13 @@ type IDType uint8
 
 // Identifier families.
 const (
-	IDUnknown IDType = iota
-	IDNIN            // fødselsnummer, D-number, H-number, AIN, synthetic
-	IDOrgnr          // organisasjonsnummer
-	IDHerID          // Adresseregisteret HER-id
-	IDReshID         // RESH-id
-	IDHPR            // HPR-number
-	IDGPContract     // Fastlegeregisteret contract id
+	IDUnknown    IDType = iota
+	IDNIN               // fødselsnummer, D-number, H-number, AIN, synthetic
+	IDOrgnr             // organisasjonsnummer
+	IDHerID             // Adresseregisteret HER-id
+	IDReshID            // RESH-id
+	IDHPR               // HPR-number
+	IDGPContract        // Fastlegeregisteret contract id
 )
 
 var idTypeNames = [...]string{"unknown", "nin", "orgnr", "herid", "reshid", "hpr", "gpcontract"}

@@ -69,7 +69,7 @@ func ParseNIN(b []byte) (NIN, NINInfo, error) {
 	}
 	for i, c := range b {
 		if c < '0' || c > '9' {
-			return n, NINInfo{}, errNINNonDigit
+			return NIN{}, NINInfo{}, errNINNonDigit // n holds digits up to i
 		}
 		n[i] = c - '0'
 	}

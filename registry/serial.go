@@ -12,6 +12,8 @@ const (
 // ParseSerial validates b as a serial identifier of type t (HER-id, RESH-id,
 // HPR-number or GP contract id): a positive decimal integer without sign,
 // leading zeros or check digit, within the type's bound. It does not allocate.
+// Rules are checked in this order: empty, non-digit, range (zero), leading
+// zero, range (above the bound), whatever the length of b.
 func ParseSerial(t IDType, b []byte) (uint64, error) {
 	var max uint64
 	switch t {
@@ -31,10 +33,17 @@ func ParseSerial(t IDType, b []byte) (uint64, error) {
 		return 0, errs[RuleEmpty]
 	}
 	if len(b) > 19 {
+		// Too long for uint64, but report the same rule as a short value
+		// would: non-digit, then zero (range), then leading zero, then range.
+		nonzero := false
 		for _, c := range b {
 			if c < '0' || c > '9' {
 				return 0, errs[RuleNonDigit]
 			}
+			nonzero = nonzero || c != '0'
+		}
+		if b[0] == '0' && nonzero {
+			return 0, errs[RuleLeadingZero]
 		}
 		return 0, errs[RuleRange]
 	}
