@@ -1,0 +1,194 @@
+package index
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+
+	"github.com/grunndata/grunndata/registry"
+)
+
+// Gen is one open, read-only snapshot generation. It implements
+// registry.View between Store.Acquire and Release.
+type Gen struct {
+	id       string
+	seq      uint64 // process-unique, increasing: cache entries are tagged with it
+	dir      string
+	manifest *Manifest
+	db       *pebble.DB
+	openedAt time.Time
+
+	refs     atomic.Int64
+	served   atomic.Int64
+	closeErr error
+	closed   chan struct{}
+	log      *slog.Logger
+}
+
+var genSeq atomic.Uint64
+
+// quietLogger keeps Pebble's WAL-recovery and compaction chatter off stderr.
+type quietLogger struct{ log *slog.Logger }
+
+func (l quietLogger) Infof(string, ...any) {}
+func (l quietLogger) Errorf(format string, args ...any) {
+	l.log.Error("pebble: " + fmt.Sprintf(format, args...))
+}
+func (l quietLogger) Fatalf(format string, args ...any) {
+	panic("pebble: " + fmt.Sprintf(format, args...))
+}
+
+// pebbleOptions are the options every generation is written and opened with.
+func pebbleOptions(cache *pebble.Cache, log *slog.Logger) *pebble.Options {
+	o := &pebble.Options{
+		Cache:              cache,
+		Logger:             quietLogger{log},
+		FormatMajorVersion: pebble.FormatNewest,
+	}
+	for i := range o.Levels {
+		o.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		o.Levels[i].BlockSize = 16 << 10
+	}
+	o.EnsureDefaults()
+	return o
+}
+
+// openGen opens the complete generation in dir read-only.
+func openGen(dir string, cache *pebble.Cache, log *slog.Logger) (*Gen, error) {
+	m, err := ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	opts := pebbleOptions(cache, log)
+	opts.ReadOnly = true
+	db, err := pebble.Open(dir, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open generation %s: %w", filepath.Base(dir), err)
+	}
+	g := &Gen{
+		id:       m.Generation,
+		seq:      genSeq.Add(1),
+		dir:      dir,
+		manifest: m,
+		db:       db,
+		openedAt: time.Now(),
+		closed:   make(chan struct{}),
+		log:      log,
+	}
+	g.refs.Store(1) // the opener's reference
+	return g, nil
+}
+
+// ID returns the generation id ("000042").
+func (g *Gen) ID() string { return g.id }
+
+// Seq returns a process-unique number for this open generation.
+func (g *Gen) Seq() uint64 { return g.seq }
+
+// Manifest returns the generation's manifest. Callers must not modify it.
+func (g *Gen) Manifest() *Manifest { return g.manifest }
+
+// Served returns how many reads this generation has answered.
+func (g *Gen) Served() int64 { return g.served.Load() }
+
+// tryRef takes a reference unless the generation is already closing.
+func (g *Gen) tryRef() bool {
+	for {
+		r := g.refs.Load()
+		if r <= 0 {
+			return false
+		}
+		if g.refs.CompareAndSwap(r, r+1) {
+			return true
+		}
+	}
+}
+
+// Release drops a reference; the last one closes the Pebble DB.
+func (g *Gen) Release() {
+	switch r := g.refs.Add(-1); {
+	case r == 0:
+		go g.close()
+	case r < 0:
+		panic("BUG: generation released more often than acquired")
+	}
+}
+
+func (g *Gen) close() {
+	g.closeErr = g.db.Close()
+	if g.closeErr != nil {
+		g.log.Error("close generation", "generation", g.id, "err", g.closeErr)
+	}
+	close(g.closed)
+}
+
+// Closed is closed once the generation's DB has been closed.
+func (g *Gen) Closed() <-chan struct{} { return g.closed }
+
+// Get appends the value stored under key to dst. It returns
+// registry.ErrNotFound (bare) when the key is absent. The result is owned by
+// the caller.
+func (g *Gen) Get(dst []byte, key *registry.Key) ([]byte, error) {
+	g.served.Add(1)
+	v, closer, err := g.db.Get(key.Bytes())
+	if err != nil {
+		if err == pebble.ErrNotFound {
+			return dst, registry.ErrNotFound
+		}
+		return dst, err
+	}
+	dst = append(dst, v...)
+	closer.Close()
+	return dst, nil
+}
+
+
+// Scan calls fn for each key with the given prefix, in key order, starting at
+// the first key ≥ prefix+from, until fn returns false. Key and value are
+// valid only during the call.
+func (g *Gen) Scan(prefix, from []byte, fn func(key, value []byte) bool) error {
+	g.served.Add(1)
+	upper := prefixUpper(prefix)
+	it, err := g.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
+	if err != nil {
+		return err
+	}
+	start := prefix
+	if len(from) > 0 {
+		start = append(append([]byte(nil), prefix...), from...)
+	}
+	for ok := it.SeekGE(start); ok; ok = it.Next() {
+		if !bytes.HasPrefix(it.Key(), prefix) {
+			break
+		}
+		if !fn(it.Key(), it.Value()) {
+			break
+		}
+	}
+	err = it.Error()
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// prefixUpper returns the smallest key greater than every key with prefix p.
+func prefixUpper(p []byte) []byte {
+	u := append([]byte(nil), p...)
+	for i := len(u) - 1; i >= 0; i-- {
+		if u[i] != 0xff {
+			u[i]++
+			return u[:i+1]
+		}
+	}
+	return nil
+}
+
+// Metrics returns Pebble's metrics for the generation.
+func (g *Gen) Metrics() *pebble.Metrics { return g.db.Metrics() }
