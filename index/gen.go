@@ -148,7 +148,6 @@ func (g *Gen) Get(dst []byte, key *registry.Key) ([]byte, error) {
 	return dst, nil
 }
 
-
 // Scan calls fn for each key with the given prefix, in key order, starting at
 // the first key ≥ prefix+from, until fn returns false. Key and value are
 // valid only during the call.
