@@ -1,0 +1,270 @@
+// Package freg parses Folkeregisteret person documents as Skatteetaten
+// delivers them: files of `bulkoppslag` responses (`{"oppslag":[…]}`, an item
+// may carry `feilmelding` instead of a person). It is pure: io.Reader in,
+// persons out.
+//
+// Every entity in a Freg person is an array of versions (except doedsfall and
+// falskIdentitet); the current one has erGjeldende true. Enumerations are
+// matched case-insensitively (the official examples mix UGRADERT and
+// ugradert) and written in Freg's canonical case. Unknown keys are ignored.
+package freg
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/grunndata/grunndata/loader/jsonl"
+)
+
+// Item is one element of a bulkoppslag response.
+type Item struct {
+	// Index is the 0-based position in the oppslag array.
+	Index int
+	// NIN is foedselsEllerDNummer as given.
+	NIN         string
+	Person      *Person
+	Feilmelding json.RawMessage
+	// Err is set when the item is valid JSON of the wrong shape.
+	Err error
+}
+
+// ReadBulk streams a bulkoppslag response, calling fn per oppslag item.
+func ReadBulk(r io.Reader, fn func(it *Item) error) error {
+	dec := json.NewDecoder(bufio.NewReaderSize(r, 1<<20))
+	if err := expectDelim(dec, '{'); err != nil {
+		return err
+	}
+	seen := false
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("%w: %w", jsonl.ErrStructure, err)
+		}
+		key, _ := tok.(string)
+		if key != "oppslag" {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return fmt.Errorf("%w: %w", jsonl.ErrStructure, err)
+			}
+			continue
+		}
+		seen = true
+		if err := expectDelim(dec, '['); err != nil {
+			return err
+		}
+		for i := 0; dec.More(); i++ {
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return fmt.Errorf("%w: oppslag[%d]: %w", jsonl.ErrStructure, i, err)
+			}
+			it := Item{Index: i}
+			var w struct {
+				NIN         string          `json:"foedselsEllerDNummer"`
+				Person      *Person         `json:"folkeregisterperson"`
+				Feilmelding json.RawMessage `json:"feilmelding"`
+			}
+			if err := json.Unmarshal(raw, &w); err != nil {
+				it.Err = err
+			} else {
+				it.NIN, it.Person, it.Feilmelding = w.NIN, w.Person, w.Feilmelding
+			}
+			if err := fn(&it); err != nil {
+				return err
+			}
+		}
+		if err := expectDelim(dec, ']'); err != nil {
+			return err
+		}
+	}
+	if err := expectDelim(dec, '}'); err != nil {
+		return err
+	}
+	if !seen {
+		return fmt.Errorf("%w: no \"oppslag\" array", jsonl.ErrStructure)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%w: data after the response object", jsonl.ErrStructure)
+	}
+	return nil
+}
+
+func expectDelim(dec *json.Decoder, d json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return fmt.Errorf("%w: %w", jsonl.ErrStructure, err)
+	}
+	if got, ok := tok.(json.Delim); !ok || got != d {
+		return fmt.Errorf("%w: expected %q, found %v", jsonl.ErrStructure, d, tok)
+	}
+	return nil
+}
+
+// meta is the registry metadata every versioned element carries.
+type meta struct {
+	ErGjeldende bool `json:"erGjeldende"`
+}
+
+// Person is the subset of a Freg person document the service serves.
+type Person struct {
+	Identifikasjonsnummer []struct {
+		meta
+		FoedselsEllerDNummer string `json:"foedselsEllerDNummer"`
+		Identifikatortype    string `json:"identifikatortype"`
+		Status               string `json:"status"`
+	} `json:"identifikasjonsnummer"`
+	Status []struct {
+		meta
+		Status string `json:"status"`
+	} `json:"status"`
+	Navn []struct {
+		meta
+		Fornavn    string `json:"fornavn"`
+		Mellomnavn string `json:"mellomnavn"`
+		Etternavn  string `json:"etternavn"`
+	} `json:"navn"`
+	Foedsel []struct {
+		meta
+		Foedselsdato string `json:"foedselsdato"`
+		Foedselsaar  string `json:"foedselsaar"`
+		Foedeland    string `json:"foedeland"`
+	} `json:"foedsel"`
+	Kjoenn []struct {
+		meta
+		Kjoenn string `json:"kjoenn"`
+	} `json:"kjoenn"`
+	Doedsfall *struct {
+		Doedsdato string `json:"doedsdato"`
+	} `json:"doedsfall"`
+	Sivilstand []struct {
+		meta
+		Sivilstand string `json:"sivilstand"`
+	} `json:"sivilstand"`
+	Statsborgerskap []struct {
+		meta
+		Statsborgerskap string `json:"statsborgerskap"`
+	} `json:"statsborgerskap"`
+	Adressebeskyttelse []struct {
+		meta
+		Graderingsnivaa string `json:"graderingsnivaa"`
+	} `json:"adressebeskyttelse"`
+	Bostedsadresse       []Address `json:"bostedsadresse"`
+	Oppholdsadresse      []Address `json:"oppholdsadresse"`
+	DeltBosted           []Address `json:"deltBosted"`
+	Postadresse          []Address `json:"postadresse"`
+	PostadresseIUtlandet []Address `json:"postadresseIUtlandet"`
+	Familierelasjon      []struct {
+		meta
+		RelatertPerson       string `json:"relatertPerson"`
+		RelatertPersonsRolle string `json:"relatertPersonsRolle"`
+	} `json:"familierelasjon"`
+}
+
+// Address is one version of an address entity, kept as Freg wrote it.
+type Address struct {
+	Current bool
+	Grading Grading
+	// Postnummer and Kommunenummer are pulled out for search and filters.
+	Postnummer, Kommunenummer string
+	Raw                       json.RawMessage
+}
+
+// UnmarshalJSON keeps the raw element and reads the fields we act on.
+func (a *Address) UnmarshalJSON(b []byte) error {
+	var f struct {
+		ErGjeldende      bool   `json:"erGjeldende"`
+		Adressegradering string `json:"adressegradering"`
+		Vegadresse       *struct {
+			Kommunenummer string `json:"kommunenummer"`
+			Poststed      *struct {
+				Postnummer string `json:"postnummer"`
+			} `json:"poststed"`
+		} `json:"vegadresse"`
+		Matrikkeladresse *struct {
+			Matrikkelnummer *struct {
+				Kommunenummer string `json:"kommunenummer"`
+			} `json:"matrikkelnummer"`
+			Poststed *struct {
+				Postnummer string `json:"postnummer"`
+			} `json:"poststed"`
+		} `json:"matrikkeladresse"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	g, ok := ParseGrading(f.Adressegradering)
+	if !ok && f.Adressegradering != "" {
+		return fmt.Errorf("adressegradering %q: not a grading", f.Adressegradering)
+	}
+	a.Current, a.Grading = f.ErGjeldende, g
+	if v := f.Vegadresse; v != nil {
+		a.Kommunenummer = v.Kommunenummer
+		if v.Poststed != nil {
+			a.Postnummer = v.Poststed.Postnummer
+		}
+	}
+	if m := f.Matrikkeladresse; m != nil {
+		if m.Matrikkelnummer != nil {
+			a.Kommunenummer = m.Matrikkelnummer.Kommunenummer
+		}
+		if m.Poststed != nil {
+			a.Postnummer = m.Poststed.Postnummer
+		}
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		return err
+	}
+	a.Raw = buf.Bytes()
+	return nil
+}
+
+// Grading is Freg's address protection level, ordered by severity.
+type Grading uint8
+
+// Gradings (Freg has no strengtFortroligUtland; that is a NAV PDL value).
+const (
+	Ugradert Grading = iota
+	Klientadresse
+	Fortrolig
+	StrengtFortrolig
+)
+
+var gradingNames = [...]string{"ugradert", "klientadresse", "fortrolig", "strengtFortrolig"}
+
+func (g Grading) String() string { return gradingNames[g] }
+
+// ParseGrading matches s case-insensitively; "" is ugradert.
+func ParseGrading(s string) (Grading, bool) {
+	if s == "" {
+		return Ugradert, true
+	}
+	for i, n := range gradingNames {
+		if strings.EqualFold(s, n) {
+			return Grading(i), true
+		}
+	}
+	return Ugradert, false
+}
+
+// canonical returns the canonical spelling of an enumeration value among
+// names, matched case-insensitively; unknown values are returned as given.
+func canonical(s string, names ...string) string {
+	for _, n := range names {
+		if strings.EqualFold(s, n) {
+			return n
+		}
+	}
+	return s
+}
+
+var statusNames = []string{"bosatt", "utflyttet", "forsvunnet", "doed", "opphoert", "foedselsregistrert",
+	"midlertidig", "inaktiv", "ikkeBosatt", "aktiv"}
+var sivilstandNames = []string{"uoppgitt", "ugift", "gift", "enkeEllerEnkemann", "skilt", "separert",
+	"registrertPartner", "separertPartner", "skiltPartner", "gjenlevendePartner"}
+var idTypeNames = []string{"foedselsnummer", "dNummer"}
+var idStatusNames = []string{"iBruk", "opphoert"}
+var kjoennNames = []string{"kvinne", "mann"}

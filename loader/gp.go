@@ -1,0 +1,262 @@
+package loader
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"sort"
+
+	"github.com/grunndata/grunndata/loader/flr"
+	"github.com/grunndata/grunndata/loader/resh"
+	"github.com/grunndata/grunndata/registry"
+)
+
+// loadResh loads RESH units; parents come before children, and a unit's
+// organizationNumber, when set, must be an enhet.
+func (r *run) loadResh() error {
+	const name, reg = "resh.jsonl.gz", RegResh
+	seen := map[int64]bool{}
+	return r.loadFile(name, reg, func(s *source) error {
+		var val []byte
+		return resh.Read(s.r, func(rec *resh.Record) error {
+			p := pos("line", rec.Line)
+			if r.rejectShape(reg, name, p, itoa(rec.ReshID), rec.Missing, rec.Err) {
+				return nil
+			}
+			id, rule, ok := serial(registry.IDReshID, rec.ReshID)
+			if !ok {
+				r.reject(reg, name, p, itoa(rec.ReshID), rule, "reshId")
+				return nil
+			}
+			if seen[rec.ReshID] {
+				r.reject(reg, name, p, itoa(rec.ReshID), ruleDuplicate, "reshId seen before")
+				return nil
+			}
+			if rec.Parent != 0 && !seen[rec.Parent] {
+				r.reject(reg, name, p, itoa(rec.ReshID), ruleReference, "parentReshId "+itoa(rec.Parent)+" is not a unit earlier in the file")
+				return nil
+			}
+			if rec.Orgnr != "" {
+				o, err := registry.ParseOrgnr([]byte(rec.Orgnr))
+				if err != nil {
+					r.reject(reg, name, p, itoa(rec.ReshID), err.(*registry.IDError).Rule, "organizationNumber")
+					return nil
+				}
+				if ok, err := r.has(registry.OrgKey(o)); err != nil {
+					return err
+				} else if !ok {
+					r.reject(reg, name, p, itoa(rec.ReshID), ruleReference, "organizationNumber "+rec.Orgnr+" is not in Enhetsregisteret")
+					return nil
+				}
+			}
+			seen[rec.ReshID] = true
+			if rec.Parent != 0 {
+				ck := registry.PairKey(registry.IdxReshChildren, u32(uint64(rec.Parent)), u32(id))
+				if err := r.b.Add(ck.Bytes(), nil); err != nil {
+					return err
+				}
+			}
+			k := registry.SerialKey(registry.RegResh, id)
+			val = registry.AppendValue(val[:0], 0, rec.JSON, nil)
+			if err := r.b.Add(k.Bytes(), val); err != nil {
+				return err
+			}
+			r.stats[reg].Records++
+			return nil
+		})
+	})
+}
+
+// contract is a GP contract kept in memory during the load (~5 k of them).
+type contract struct {
+	id          uint64
+	json        []byte
+	gpHerID     int64 // 0: null
+	maxPatients int64
+	status      string
+	listLength  int64
+}
+
+// gpHerID applies NHN's rule (docs §5): the HER-id of the current regular
+// GP's AR person; if the list has no current regular GP and exactly one
+// current substitute, the substitute's; otherwise none.
+func (r *run) gpHerID(c *flr.Contract) (int64, error) {
+	var regular, substitutes []int64
+	for _, d := range c.Doctors {
+		if !d.Valid.Contains(r.today) {
+			continue
+		}
+		switch d.Relationship.Code {
+		case "LF":
+			regular = append(regular, d.HPRNumber)
+		case "LV":
+			substitutes = append(substitutes, d.HPRNumber)
+		}
+	}
+	pick := int64(0)
+	switch {
+	case len(regular) > 0:
+		pick = regular[0]
+	case len(substitutes) == 1:
+		pick = substitutes[0]
+	default:
+		return 0, nil
+	}
+	k := registry.SerialKey(registry.IdxPartyByHPR, uint64(pick))
+	v, err := r.b.Get(nil, &k)
+	if err == registry.ErrNotFound {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return int64(binary.BigEndian.Uint32(v)), nil
+}
+
+// loadFLR loads GP contracts, then the patient lists. Each patient's current
+// association is stored as the complete answer to a GP lookup; contracts are
+// stored last, with their list length.
+func (r *run) loadFLR() error {
+	contracts := map[int64]*contract{}
+	const cname = "flr_contracts.jsonl.gz"
+	err := r.loadFile(cname, RegGPContracts, func(s *source) error {
+		return flr.ReadContracts(s.r, func(c *flr.Contract) error {
+			p := pos("line", c.Line)
+			if r.rejectShape(RegGPContracts, cname, p, itoa(c.ID), c.Missing, c.Err) {
+				return nil
+			}
+			id, rule, ok := serial(registry.IDGPContract, c.ID)
+			if !ok {
+				r.reject(RegGPContracts, cname, p, itoa(c.ID), rule, "id")
+				return nil
+			}
+			if contracts[c.ID] != nil {
+				r.reject(RegGPContracts, cname, p, itoa(c.ID), ruleDuplicate, "id seen before")
+				return nil
+			}
+			o, err := registry.ParseOrgnr([]byte(c.OfficeOrgnr))
+			if err != nil {
+				r.reject(RegGPContracts, cname, p, itoa(c.ID), err.(*registry.IDError).Rule, "gpOfficeOrganizationNumber")
+				return nil
+			}
+			if ok, err := r.has(registry.OrgKey(o)); err != nil {
+				return err
+			} else if !ok {
+				r.reject(RegGPContracts, cname, p, itoa(c.ID), ruleReference, "gpOfficeOrganizationNumber "+c.OfficeOrgnr+" is not in Enhetsregisteret")
+				return nil
+			}
+			for _, d := range c.Doctors {
+				hpr, rule, ok := serial(registry.IDHPR, d.HPRNumber)
+				if !ok {
+					r.reject(RegGPContracts, cname, p, itoa(c.ID), rule, "doctors[].hprNumber")
+					return nil
+				}
+				if ok, err := r.has(registry.SerialKey(registry.RegPersonnel, hpr)); err != nil {
+					return err
+				} else if !ok {
+					r.reject(RegGPContracts, cname, p, itoa(c.ID), ruleReference, "doctor "+itoa(d.HPRNumber)+" is not in HPR")
+					return nil
+				}
+			}
+			her, err := r.gpHerID(c)
+			if err != nil {
+				return err
+			}
+			contracts[c.ID] = &contract{id: id, json: append([]byte(nil), c.JSON...), gpHerID: her,
+				maxPatients: c.MaxPatients, status: c.Status}
+			r.stats[RegGPContracts].Records++
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	const pname = "flr_patients.jsonl.gz"
+	err = r.loadFile(pname, RegGPPatients, func(s *source) error {
+		var body, val []byte
+		return flr.ReadPatients(s.r, func(pt *flr.Patient) error {
+			p := pos("line", pt.Line)
+			if r.rejectShape(RegGPPatients, pname, p, maskNIN(pt.NIN), pt.Missing, pt.Err) {
+				return nil
+			}
+			n, _, err := registry.ParseNIN([]byte(pt.NIN))
+			if err != nil {
+				r.reject(RegGPPatients, pname, p, maskNIN(pt.NIN), err.(*registry.IDError).Rule, "patientNin")
+				return nil
+			}
+			c := contracts[pt.ContractID]
+			if c == nil {
+				r.reject(RegGPPatients, pname, p, maskNIN(pt.NIN), ruleReference, "gpContractId "+itoa(pt.ContractID)+" is not a contract")
+				return nil
+			}
+			if ok, err := r.has(registry.PersonKey(n)); err != nil {
+				return err
+			} else if !ok {
+				r.reject(RegGPPatients, pname, p, maskNIN(pt.NIN), ruleReference, "patientNin is not a Folkeregisteret person")
+				return nil
+			}
+			r.stats[RegGPPatients].Records++
+			if !pt.Period.Contains(r.today) {
+				return nil // history: not the current GP
+			}
+			c.listLength++
+			period, _ := json.Marshal(pt.Period)
+			body = append(body[:0], `{"patientNin":`...)
+			body = appendQuoted(body, pt.NIN)
+			body = append(body, `,"gpContractId":`...)
+			body = appendInt(body, pt.ContractID)
+			body = append(body, `,"gpHerId":`...)
+			body = appendHer(body, c.gpHerID)
+			body = append(body, `,"period":`...)
+			body = append(body, period...)
+			body = append(body, `,"contract":`...)
+			body = append(body, c.json...)
+			body = append(body, '}')
+			k := registry.GPPatientKey(n)
+			val = registry.AppendValue(val[:0], 0, body, nil)
+			return r.b.Add(k.Bytes(), val)
+		})
+	})
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, 0, len(contracts))
+	for id := range contracts {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	var body, val []byte
+	for _, id := range ids {
+		c := contracts[id]
+		places := int64(0)
+		if c.status == "FAAA" && c.maxPatients > c.listLength {
+			places = c.maxPatients - c.listLength
+		}
+		// The contract object with computed fields appended.
+		body = append(body[:0], c.json[:len(c.json)-1]...)
+		body = append(body, `,"gpHerId":`...)
+		body = appendHer(body, c.gpHerID)
+		body = append(body, `,"listLength":`...)
+		body = appendInt(body, c.listLength)
+		body = append(body, `,"placesAvailable":`...)
+		body = appendInt(body, places)
+		body = append(body, '}')
+		k := registry.SerialKey(registry.RegGPContract, c.id)
+		val = registry.AppendValue(val[:0], 0, body, nil)
+		if err := r.b.Add(k.Bytes(), val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func appendHer(dst []byte, her int64) []byte {
+	if her == 0 {
+		return append(dst, "null"...)
+	}
+	return appendInt(dst, her)
+}
+
+func appendQuoted(dst []byte, s string) []byte {
+	b, _ := json.Marshal(s)
+	return append(dst, b...)
+}

@@ -1,0 +1,76 @@
+// Package hpr parses Helsepersonellregisteret persons in grunndata's
+// JSON-lines format (docs/formats.md): one person with approvals per line.
+package hpr
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+
+	"github.com/grunndata/grunndata/loader/jsonl"
+)
+
+// Record is one HPR person.
+type Record struct {
+	Line      int
+	HPRNumber int64
+	NIN       string // "" when the person has no Norwegian number
+	Given     string
+	Family    string
+	// Professions are the 9060 codes of the person's approvals.
+	Professions []string
+	// JSON is the record compacted; valid only during the callback.
+	JSON []byte
+	// Missing names a required field that is absent; Err a shape error.
+	Missing string
+	Err     error
+}
+
+type fields struct {
+	HPRNumber  *int64  `json:"hprNumber"`
+	NIN        *string `json:"nin"`
+	GivenName  *string `json:"givenName"`
+	FamilyName *string `json:"familyName"`
+	Approvals  *[]struct {
+		Profession struct {
+			Code string `json:"code"`
+		} `json:"profession"`
+	} `json:"approvals"`
+}
+
+// Read calls fn for each line of r.
+func Read(r io.Reader, fn func(rec *Record) error) error {
+	var buf bytes.Buffer
+	return jsonl.Lines(r, func(line int, b []byte) error {
+		rec := Record{Line: line}
+		var f fields
+		if err := json.Unmarshal(b, &f); err != nil {
+			rec.Err = err
+			return fn(&rec)
+		}
+		switch {
+		case f.HPRNumber == nil:
+			rec.Missing = "hprNumber"
+		case f.FamilyName == nil:
+			rec.Missing = "familyName"
+		case f.GivenName == nil:
+			rec.Missing = "givenName"
+		case f.Approvals == nil:
+			rec.Missing = "approvals"
+		}
+		if rec.Missing != "" {
+			return fn(&rec)
+		}
+		rec.HPRNumber, rec.Given, rec.Family = *f.HPRNumber, *f.GivenName, *f.FamilyName
+		if f.NIN != nil {
+			rec.NIN = *f.NIN
+		}
+		for _, a := range *f.Approvals {
+			rec.Professions = append(rec.Professions, a.Profession.Code)
+		}
+		buf.Reset()
+		json.Compact(&buf, b)
+		rec.JSON = buf.Bytes()
+		return fn(&rec)
+	})
+}

@@ -1,0 +1,256 @@
+// Package loader runs an ingest: it reads the source files of a dataset
+// directory (the formats of docs/formats.md), validates every record, encodes
+// it once into the bytes the server writes, and builds a new snapshot
+// generation through index.Builder.
+//
+// Registers load in dependency order — Enhetsregisteret, Folkeregisteret,
+// HPR, Adresseregisteret, RESH, Fastlegeregisteret — and each stage is
+// flushed before the next, so later stages check their references (an HPR
+// person's fødselsnummer, an AR organisation's orgnr, a GP's HPR-number)
+// against what is already in the generation, without holding national-size
+// maps in memory.
+//
+// Invalid records are skipped into a reject report (file, line or array
+// index, identifier, rule). Structural damage (unreadable file, truncated
+// gzip, malformed JSON) or more rejects than Config.MaxRejectRatio fails the
+// load: the half-built generation is removed and nothing is activated.
+package loader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/grunndata/grunndata/index"
+	"github.com/grunndata/grunndata/registry"
+)
+
+// Config configures a load.
+type Config struct {
+	// From is the dataset directory (docs/formats.md).
+	From string
+	// DataDir is the data directory that receives the generation.
+	DataDir string
+	// MaxRejectRatio fails the load when any register's rejects exceed this
+	// share of its records.
+	MaxRejectRatio float64
+	// Activate makes the new generation the active one when the load succeeds.
+	Activate bool
+	// SortBytes bounds the builder's in-memory sort buffer.
+	SortBytes int
+	// Workers parses Folkeregisteret files in parallel.
+	Workers int
+	// Progress receives a live progress bar when it is a terminal and per-file
+	// lines otherwise; nil is silent.
+	Progress io.Writer
+	// ProgressTTY says Progress is a terminal.
+	ProgressTTY bool
+	// Logger; nil discards.
+	Logger *slog.Logger
+	// Now is the clock for "current" periods; nil is time.Now.
+	Now func() time.Time
+}
+
+// DefaultConfig returns defaults for loading from into dataDir.
+func DefaultConfig(from, dataDir string) Config {
+	return Config{From: from, DataDir: dataDir, MaxRejectRatio: 0.001, Activate: true, SortBytes: 256 << 20, Workers: 2}
+}
+
+// Register names used in reports and manifests.
+const (
+	RegEnheter      = "enheter"
+	RegUnderenheter = "underenheter"
+	RegPersons      = "persons"
+	RegPersonnel    = "personnel"
+	RegParties      = "communication-parties"
+	RegResh         = "resh"
+	RegGPContracts  = "gp-contracts"
+	RegGPPatients   = "gp-patients"
+)
+
+var registerOrder = []string{RegEnheter, RegUnderenheter, RegPersons, RegPersonnel, RegParties, RegResh, RegGPContracts, RegGPPatients}
+
+// Stats counts one register's load.
+type Stats struct {
+	Register string
+	Files    int
+	Bytes    int64
+	Records  int64
+	Rejects  int64
+	Duration time.Duration
+}
+
+// Report is the outcome of a load.
+type Report struct {
+	Generation string
+	Registers  []Stats
+	SizeBytes  int64
+	Duration   time.Duration
+	RejectFile string
+	Activated  bool
+}
+
+// ErrTooManyRejects fails a load whose reject ratio is above the limit.
+var ErrTooManyRejects = errors.New("too many rejects")
+
+// ErrNoSources fails a load of a directory with no known source file.
+var ErrNoSources = errors.New("no source files")
+
+type run struct {
+	cfg     Config
+	log     *slog.Logger
+	b       *index.Builder
+	rej     *rejectWriter
+	stats   map[string]*Stats
+	sources []index.SourceFile
+	today   string
+	ctx     context.Context
+}
+
+// Run performs a load. On error nothing is activated and the half-built
+// generation is removed; the previous generation is untouched.
+func Run(ctx context.Context, cfg Config) (rep Report, err error) {
+	start := time.Now()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 1
+	}
+	if cfg.MaxRejectRatio < 0 {
+		return rep, fmt.Errorf("max reject ratio %v: must be ≥ 0", cfg.MaxRejectRatio)
+	}
+	if fi, err := os.Stat(cfg.From); err != nil {
+		return rep, fmt.Errorf("source directory: %w", err)
+	} else if !fi.IsDir() {
+		return rep, fmt.Errorf("source %s: not a directory", cfg.From)
+	}
+	bcfg := index.DefaultBuilderConfig(cfg.DataDir)
+	if cfg.SortBytes > 0 {
+		bcfg.SortBytes = cfg.SortBytes
+	}
+	bcfg.Logger = cfg.Logger
+	if err := index.RemoveTemp(cfg.DataDir, cfg.Logger); err != nil {
+		return rep, err
+	}
+	b, err := index.NewBuilder(bcfg)
+	if err != nil {
+		return rep, err
+	}
+	r := &run{cfg: cfg, log: cfg.Logger, b: b, stats: map[string]*Stats{}, today: cfg.Now().UTC().Format("2006-01-02"), ctx: ctx}
+	for _, name := range registerOrder {
+		r.stats[name] = &Stats{Register: name}
+	}
+	rep.Generation = b.ID()
+	r.rej, err = newRejectWriter(cfg.DataDir, b.ID())
+	if err != nil {
+		b.Abort()
+		return rep, err
+	}
+	rep.RejectFile = r.rej.path
+	defer func() {
+		for _, s := range r.stats {
+			s.Rejects = r.rej.count(s.Register)
+		}
+		r.rej.close()
+		if err != nil {
+			b.Abort()
+		}
+		for _, name := range registerOrder {
+			if s := r.stats[name]; s.Files > 0 {
+				rep.Registers = append(rep.Registers, *s)
+			}
+		}
+		rep.Duration = time.Since(start)
+	}()
+
+	stages := []func() error{r.loadBrreg, r.loadFreg, r.loadHPR, r.loadAR, r.loadResh, r.loadFLR}
+	for _, stage := range stages {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		if err := stage(); err != nil {
+			return rep, err
+		}
+		if err := r.b.Flush(); err != nil {
+			return rep, err
+		}
+	}
+	if len(r.sources) == 0 {
+		return rep, fmt.Errorf("%w in %s (expected e.g. enheter_alle.json.gz, freg/, hpr.jsonl.gz)", ErrNoSources, cfg.From)
+	}
+	m := &index.Manifest{Sources: r.sources, Registers: map[string]index.RegisterStats{}}
+	for name, s := range r.stats {
+		s.Rejects = r.rej.count(name)
+		if s.Files > 0 {
+			m.Registers[name] = index.RegisterStats{Records: s.Records, Rejects: s.Rejects}
+		}
+	}
+	if err := b.Commit(m); err != nil {
+		return rep, err
+	}
+	rep.SizeBytes = m.SizeBytes
+	if cfg.Activate {
+		if err := index.WriteActive(cfg.DataDir, b.ID()); err != nil {
+			return rep, fmt.Errorf("activate generation %s: %w", b.ID(), err)
+		}
+		rep.Activated = true
+	}
+	return rep, nil
+}
+
+// checkRatio fails the load when a register's rejects exceed the limit.
+func (r *run) checkRatio(reg string) error {
+	s := r.stats[reg]
+	s.Rejects = r.rej.count(reg)
+	total := s.Records + s.Rejects
+	if total == 0 || s.Rejects == 0 {
+		return nil
+	}
+	if ratio := float64(s.Rejects) / float64(total); ratio > r.cfg.MaxRejectRatio {
+		return fmt.Errorf("%w: %s: %d of %d records rejected (%.4f > --max-reject-ratio %v); see %s",
+			ErrTooManyRejects, reg, s.Rejects, total, ratio, r.cfg.MaxRejectRatio, r.rej.path)
+	}
+	return nil
+}
+
+// reject records one rejected record.
+func (r *run) reject(reg, file, pos, id string, rule registry.Rule, detail string) {
+	r.rej.write(reg, file, pos, id, string(rule), detail)
+}
+
+// sourceFiles returns the existing files among names (relative to From).
+func (r *run) exists(name string) bool {
+	_, err := os.Stat(filepath.Join(r.cfg.From, name))
+	return err == nil
+}
+
+// fregFiles lists Folkeregisteret bulk files in From/freg, sorted.
+func (r *run) fregFiles() ([]string, error) {
+	ents, err := os.ReadDir(filepath.Join(r.cfg.From, "freg"))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		n := e.Name()
+		if !e.IsDir() && (strings.HasSuffix(n, ".json.gz") || strings.HasSuffix(n, ".json")) {
+			out = append(out, filepath.Join("freg", n))
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}

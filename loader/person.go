@@ -1,0 +1,132 @@
+package loader
+
+import (
+	"sync"
+	"time"
+
+	"github.com/grunndata/grunndata/loader/freg"
+	"github.com/grunndata/grunndata/registry"
+)
+
+// loadFreg loads every Folkeregisteret bulk file, Workers files at a time.
+// Each person is stored under every number it has had (D-number and
+// fødselsnummer), with a full and, for protected persons, a restricted view.
+func (r *run) loadFreg() error {
+	files, err := r.fregFiles()
+	if err != nil || len(files) == 0 {
+		return err
+	}
+	st := r.stats[RegPersons]
+	start := time.Now()
+	defer func() { st.Duration += time.Since(start) }()
+	var (
+		mu       sync.Mutex // guards r.b, st, r.sources
+		firstErr error
+		wg       sync.WaitGroup
+		next     = make(chan string)
+	)
+	worker := func() {
+		defer wg.Done()
+		var buf, val []byte
+		type kv struct {
+			key registry.Key
+			val []byte
+		}
+		for name := range next {
+			s, err := r.open(name)
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+				continue
+			}
+			var out []kv
+			var records int64
+			err = freg.ReadBulk(s.r, func(it *freg.Item) error {
+				p := pos("oppslag", it.Index)
+				switch {
+				case it.Err != nil:
+					r.reject(RegPersons, name, p, maskNIN(it.NIN), ruleShape, it.Err.Error())
+					return nil
+				case it.Person == nil:
+					detail := "no folkeregisterperson"
+					if len(it.Feilmelding) > 0 {
+						detail = "feilmelding: " + string(it.Feilmelding)
+					}
+					r.reject(RegPersons, name, p, maskNIN(it.NIN), ruleRequired, detail)
+					return nil
+				}
+				buf = buf[:0]
+				full, restricted, sum := it.Person.View(buf)
+				buf = full[:0]
+				if sum.NIN == "" {
+					r.reject(RegPersons, name, p, maskNIN(it.NIN), ruleRequired, "identifikasjonsnummer")
+					return nil
+				}
+				n, _, err := registry.ParseNIN([]byte(sum.NIN))
+				if err != nil {
+					r.reject(RegPersons, name, p, maskNIN(sum.NIN), err.(*registry.IDError).Rule, "foedselsEllerDNummer")
+					return nil
+				}
+				val = registry.AppendValue(val[:0], 0, full, restricted)
+				v := append([]byte(nil), val...)
+				out = append(out, kv{registry.PersonKey(n), v})
+				for _, other := range sum.Identifiers[1:] {
+					// Earlier numbers (a D-number before the fødselsnummer)
+					// find the same person; a malformed old number is skipped.
+					if on, _, err := registry.ParseNIN([]byte(other)); err == nil {
+						out = append(out, kv{registry.PersonKey(on), v})
+					}
+				}
+				records++
+				return nil
+			})
+			if err == nil {
+				err = r.finish(s, &mu)
+			} else {
+				s.f.Close()
+				err = parseErr(name, err)
+			}
+			mu.Lock()
+			st.Files++
+			st.Bytes += s.size
+			st.Records += records
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			if firstErr == nil {
+				for i := range out {
+					if err := r.b.Add(out[i].key.Bytes(), out[i].val); err != nil {
+						firstErr = err
+						break
+					}
+				}
+			}
+			mu.Unlock()
+		}
+	}
+	for i := 0; i < r.cfg.Workers; i++ {
+		wg.Add(1)
+		go worker()
+	}
+	for _, f := range files {
+		mu.Lock()
+		stop := firstErr != nil
+		mu.Unlock()
+		if stop || r.ctx.Err() != nil {
+			break
+		}
+		next <- f
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	return r.checkRatio(RegPersons)
+}

@@ -1,0 +1,143 @@
+package loader
+
+import (
+	"encoding/binary"
+	"errors"
+	"time"
+
+	"github.com/grunndata/grunndata/loader/hpr"
+	"github.com/grunndata/grunndata/registry"
+)
+
+// loadFile runs parse over From/name when it exists, counts the file in reg
+// and checks the reject ratio afterwards.
+func (r *run) loadFile(name, reg string, parse func(s *source) error) error {
+	if !r.exists(name) {
+		return nil
+	}
+	s, err := r.open(name)
+	if err != nil {
+		return err
+	}
+	st := r.stats[reg]
+	st.Files++
+	st.Bytes += s.size
+	start := time.Now()
+	defer func() { st.Duration += time.Since(start) }()
+	if err := parse(s); err != nil {
+		s.f.Close()
+		return parseErr(name, err)
+	}
+	if err := r.finish(s, nil); err != nil {
+		return err
+	}
+	return r.checkRatio(reg)
+}
+
+// rejectShape reports a record that failed to decode or lacks a field, and
+// says whether it did.
+func (r *run) rejectShape(reg, name, p, id, missing string, err error) bool {
+	switch {
+	case err != nil:
+		r.reject(reg, name, p, id, ruleShape, err.Error())
+	case missing != "":
+		r.reject(reg, name, p, id, ruleRequired, missing)
+	default:
+		return false
+	}
+	return true
+}
+
+// serial validates a serial id held as int64 and returns its decimal form
+// for reports.
+func serial(t registry.IDType, v int64) (uint64, registry.Rule, bool) {
+	if v <= 0 {
+		return 0, registry.RuleRange, false
+	}
+	var b [20]byte
+	n := len(b)
+	for x := uint64(v); x > 0; x /= 10 {
+		n--
+		b[n] = byte('0' + x%10)
+	}
+	id, err := registry.ParseSerial(t, b[n:])
+	if err != nil {
+		var ie *registry.IDError
+		errors.As(err, &ie)
+		return 0, ie.Rule, false
+	}
+	return id, "", true
+}
+
+func itoa(v int64) string {
+	var b [20]byte
+	return string(appendInt(b[:0], v))
+}
+
+func appendInt(dst []byte, v int64) []byte {
+	if v < 0 {
+		dst = append(dst, '-')
+		v = -v
+	}
+	var b [20]byte
+	n := len(b)
+	for {
+		n--
+		b[n] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	return append(dst, b[n:]...)
+}
+
+// has reports whether key is in the generation so far.
+func (r *run) has(k registry.Key) (bool, error) { return r.b.Has(k.Bytes()) }
+
+// loadHPR loads HPR persons; a person's fødselsnummer must be a Freg person.
+func (r *run) loadHPR() error {
+	const name, reg = "hpr.jsonl.gz", RegPersonnel
+	return r.loadFile(name, reg, func(s *source) error {
+		var val []byte
+		return hpr.Read(s.r, func(rec *hpr.Record) error {
+			p := pos("line", rec.Line)
+			if r.rejectShape(reg, name, p, itoa(rec.HPRNumber), rec.Missing, rec.Err) {
+				return nil
+			}
+			id, rule, ok := serial(registry.IDHPR, rec.HPRNumber)
+			if !ok {
+				r.reject(reg, name, p, itoa(rec.HPRNumber), rule, "hprNumber")
+				return nil
+			}
+			if rec.NIN != "" {
+				n, _, err := registry.ParseNIN([]byte(rec.NIN))
+				if err != nil {
+					r.reject(reg, name, p, itoa(rec.HPRNumber), err.(*registry.IDError).Rule, "nin "+maskNIN(rec.NIN))
+					return nil
+				}
+				ok, err := r.has(registry.PersonKey(n))
+				if err != nil {
+					return err
+				}
+				if !ok {
+					r.reject(reg, name, p, itoa(rec.HPRNumber), ruleReference, "nin "+maskNIN(rec.NIN)+" is not a Folkeregisteret person")
+					return nil
+				}
+				ik := registry.PersonnelByNINKey(n)
+				var hv [4]byte
+				binary.BigEndian.PutUint32(hv[:], uint32(id))
+				if err := r.b.Add(ik.Bytes(), hv[:]); err != nil {
+					return err
+				}
+			}
+			k := registry.SerialKey(registry.RegPersonnel, id)
+			val = registry.AppendValue(val[:0], 0, rec.JSON, nil)
+			if err := r.b.Add(k.Bytes(), val); err != nil {
+				return err
+			}
+			r.stats[reg].Records++
+			return nil
+		})
+	})
+}

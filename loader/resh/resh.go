@@ -1,0 +1,67 @@
+// Package resh parses RESH units in grunndata's JSON-lines format
+// (docs/formats.md): one unit per line, parents before children.
+package resh
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+
+	"github.com/grunndata/grunndata/loader/jsonl"
+)
+
+// Record is one RESH unit.
+type Record struct {
+	Line   int
+	ReshID int64
+	Parent int64 // 0 for a root
+	Name   string
+	Orgnr  string
+	Active bool
+	// JSON is the record compacted; valid only during the callback.
+	JSON    []byte
+	Missing string
+	Err     error
+}
+
+type fields struct {
+	ReshID       *int64          `json:"reshId"`
+	ParentReshID *int64          `json:"parentReshId"`
+	Name         *string         `json:"name"`
+	Orgnr        string          `json:"organizationNumber"`
+	Level        json.RawMessage `json:"level"`
+	Active       *bool           `json:"active"`
+}
+
+// Read calls fn for each line of r.
+func Read(r io.Reader, fn func(rec *Record) error) error {
+	var buf bytes.Buffer
+	return jsonl.Lines(r, func(line int, b []byte) error {
+		rec := Record{Line: line}
+		var f fields
+		if err := json.Unmarshal(b, &f); err != nil {
+			rec.Err = err
+			return fn(&rec)
+		}
+		switch {
+		case f.ReshID == nil:
+			rec.Missing = "reshId"
+		case f.Name == nil:
+			rec.Missing = "name"
+		case len(f.Level) == 0 || string(f.Level) == "null":
+			rec.Missing = "level"
+		}
+		if rec.Missing != "" {
+			return fn(&rec)
+		}
+		rec.ReshID, rec.Name, rec.Orgnr = *f.ReshID, *f.Name, f.Orgnr
+		if f.ParentReshID != nil {
+			rec.Parent = *f.ParentReshID
+		}
+		rec.Active = f.Active == nil || *f.Active
+		buf.Reset()
+		json.Compact(&buf, b)
+		rec.JSON = buf.Bytes()
+		return fn(&rec)
+	})
+}
