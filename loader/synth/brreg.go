@@ -6,21 +6,20 @@ import "strings"
 // (../shared/docs/data-formats.md §1), as in Brreg's totalbestand files.
 
 type enhet struct {
-	e        int
-	form     orgForm
-	naering  naering
-	name     string
-	muni     int
-	street   int
-	houseNo  int
-	health   int // health index, -1
-	kind     int // healthKinds index, -1
-	parent   int // overordnetEnhet (enhet index), -1
-	reg      day
-	founded  day
-	ansatte  int // 0: not registered
-	rng      rng // positioned after the identity draws, for the rest of the record
-	gpOffice int // office index, -1
+	e       int
+	form    orgForm
+	naering naering
+	name    string
+	muni    int
+	street  int
+	houseNo int
+	health  int // health index, -1
+	kind    int // healthKinds index, -1
+	parent  int // overordnetEnhet (enhet index), -1
+	reg     day
+	founded day
+	ansatte int // 0: not registered
+	rng     rng // positioned after the identity draws, for the rest of the record
 }
 
 var naeringRHF = naering{"84.120", "Offentlig administrasjon tilknyttet helsestell, sosial virksomhet, undervisning, kirke, kultur og miljøvern", 1}
@@ -69,7 +68,7 @@ func upperName(r *rng, male bool) string {
 }
 
 func (w *world) deriveEnhet(e int, x *enhet) {
-	*x = enhet{e: e, health: -1, kind: -1, parent: -1, gpOffice: -1}
+	*x = enhet{e: e, health: -1, kind: -1, parent: -1}
 	r := newRNG(w.seed, streamEnhet, uint64(e))
 	x.form = w.enhetForm(e)
 	r.next() // the form draw
@@ -125,8 +124,7 @@ func (w *world) deriveEnhet(e int, x *enhet) {
 
 func (w *world) nameHealth(x *enhet, r *rng) {
 	if x.health < len(w.offices) {
-		x.gpOffice = x.health
-		x.kind = 0
+		x.kind = 0 // 86.211
 		x.muni = w.offices[x.health].muni
 	} else {
 		x.kind = pickWeighted(r, healthKinds, func(k *healthKind) int { return k.weight }, healthKindTotal)

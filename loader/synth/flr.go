@@ -14,6 +14,7 @@ type gpDoctor struct {
 }
 
 type contract struct {
+	kind        int
 	muni        int
 	office      int
 	from        day
@@ -80,51 +81,110 @@ func (w *world) buildContracts() {
 	forced := [...]int{kindOneLV, kindNone, kindTwoLV, kindLFAndLV, kindPrevLF, kindOneLV}
 	for c := range w.contracts {
 		ct := &w.contracts[c]
-		kind := kindOneLF
+		ct.kind = kindOneLF
 		if c < len(forced) {
-			kind = forced[c]
+			ct.kind = forced[c]
 		} else {
 			switch u := r.float(); {
 			case u < 0.80:
 			case u < 0.88:
-				kind = kindLFAndLV
+				ct.kind = kindLFAndLV
 			case u < 0.93:
-				kind = kindPrevLF
+				ct.kind = kindPrevLF
 			case u < 0.96:
-				kind = kindOneLV
+				ct.kind = kindOneLV
 			case u < 0.98:
-				kind = kindNone
+				ct.kind = kindNone
 			default:
-				kind = kindTwoLV
+				ct.kind = kindTwoLV
 			}
 		}
-		doc := func(rel coded, sub int, from, to day, pct int) {
-			ct.doctors = append(ct.doctors, gpDoctor{slot: w.gpSlots, rel: rel, subFor: sub, from: from, to: to, pct: pct})
+		doc := func(rel coded, sub int) {
+			ct.doctors = append(ct.doctors, gpDoctor{slot: w.gpSlots, rel: rel, subFor: sub, pct: 100})
+			w.slotDoctor = append(w.slotDoctor, [2]int32{int32(c), int32(len(ct.doctors) - 1)})
 			w.gpSlots++
 		}
-		switch_ := randomDay(&r, max(ct.from+365, refDay-2*365), refDay-60)
-		switch kind {
+		switch ct.kind {
 		case kindOneLF:
-			doc(relLF, -1, ct.from, noDay, 100)
+			doc(relLF, -1)
 		case kindLFAndLV:
-			doc(relLF, -1, ct.from, noDay, 100)
-			doc(relLV, 0, randomDay(&r, refDay-400, refDay-30), refDay+day(r.between(30, 300)), 100)
+			doc(relLF, -1)
+			doc(relLV, 0)
 		case kindPrevLF:
-			doc(relLF, -1, ct.from, switch_-1, 100)
-			doc(relLF, -1, switch_, noDay, 100)
+			doc(relLF, -1)
+			doc(relLF, -1)
 		case kindOneLV:
-			doc(relLF, -1, ct.from, switch_-1, 100)
-			doc(relLV, -1, switch_, noDay, [...]int{100, 80, 60}[r.intn(3)])
+			doc(relLF, -1)
+			doc(relLV, -1)
 		case kindNone:
 			if r.chance(0.5) {
-				doc(relLF, -1, ct.from, refDay-day(r.between(10, 200)), 100)
+				doc(relLF, -1)
 			}
 		case kindTwoLV:
-			doc(relLF, -1, ct.from, switch_-1, 100)
-			doc(relLV, -1, switch_, noDay, 50)
-			doc(relLV, -1, switch_+day(r.intn(30)), noDay, 50)
+			doc(relLF, -1)
+			doc(relLV, -1)
+			doc(relLV, -1)
 		}
 	}
+}
+
+// gpEarliest returns the first day the doctor in GP slot s could start on a
+// list: at 29, but never later than latestStart (young doctors then start
+// early; the HPR authorisation is dated before it in any case).
+func (w *world) gpEarliest(s int) day {
+	o := w.designatedOrdinal(s)
+	c, q, _ := w.cohortOf(o)
+	return min(addYears(birthOf(c, q), 29), latestStart)
+}
+
+const latestStartDays = 500
+
+var latestStart = refDay - latestStartDays
+
+// dateContracts dates the contracts and their doctors; it runs once the HPR
+// tables exist, because a doctor cannot start before being old enough.
+func (w *world) dateContracts() {
+	r := newRNG(w.seed, streamFLR, 1)
+	for c := range w.contracts {
+		ct := &w.contracts[c]
+		ds := ct.doctors
+		if len(ds) > 0 {
+			ct.from = min(max(ct.from, w.gpEarliest(ds[0].slot)), latestStart)
+		}
+		later := func(i int) day { // earliest start of doctor i after the first
+			return max(ct.from+365, refDay-2*365, w.gpEarliest(ds[i].slot))
+		}
+		switch ct.kind {
+		case kindOneLF:
+			ds[0].from, ds[0].to = ct.from, noDay
+		case kindLFAndLV:
+			ds[0].from, ds[0].to = ct.from, noDay
+			ds[1].from = randomDay(&r, max(w.gpEarliest(ds[1].slot), refDay-400), refDay-30)
+			ds[1].to = refDay + day(r.between(30, 300))
+		case kindPrevLF, kindOneLV:
+			sw := randomDay(&r, later(1), refDay-60)
+			ds[0].from, ds[0].to = ct.from, sw-1
+			ds[1].from, ds[1].to = sw, noDay
+			if ct.kind == kindOneLV {
+				ds[1].pct = [...]int{100, 80, 60}[r.intn(3)]
+			}
+		case kindNone:
+			if len(ds) > 0 {
+				ds[0].from, ds[0].to = ct.from, refDay-day(r.between(10, 200))
+			}
+		case kindTwoLV:
+			sw := randomDay(&r, max(later(1), later(2)), refDay-60)
+			ds[0].from, ds[0].to = ct.from, sw-1
+			ds[1].from, ds[1].to, ds[1].pct = sw, noDay, 50
+			ds[2].from, ds[2].to, ds[2].pct = sw+day(r.intn(30)), noDay, 50
+		}
+	}
+}
+
+// gpFirstDay returns the first day the doctor in GP slot s is on a contract.
+func (w *world) gpFirstDay(s int) day {
+	cd := w.slotDoctor[s]
+	return w.contracts[cd[0]].doctors[cd[1]].from
 }
 
 // spreadLargest distributes total over weights by largest remainder.

@@ -83,6 +83,10 @@ func (w *world) appendHPR(dst []byte, i int) []byte {
 	age25 := addYears(h.birth, 25)
 	first := randomDay(&r, min(age25, refDay-400), min(addYears(h.birth, 31), refDay-200))
 	main := approval{prof: prof, auth: authAutorisasjon, from: first, to: noDay, suspFrom: noDay, suspTo: noDay}
+	if gp {
+		// The authorisation precedes the doctor's first day on a list.
+		main.from = min(main.from, w.gpFirstDay(i)-day(30+r.intn(700)))
+	}
 	if prof == profLE {
 		if !gp && h.birth > addYears(refDay, -28) {
 			main.auth = authLIS1

@@ -127,7 +127,7 @@ func startProgress(out io.Writer, name string, total int) *progress {
 			case <-t.C:
 				d := p.done.Load()
 				el := time.Since(p.start).Seconds()
-				fmt.Fprintf(p.out, "\r%-30s %6.1f%%  %9.0f units/s", p.name, 100*float64(d)/float64(max(1, p.total)), float64(d)/el)
+				fmt.Fprintf(p.out, "\r\x1b[K%-30s %6.1f%%  %9.0f units/s", p.name, 100*float64(d)/float64(max(1, p.total)), float64(d)/el)
 			}
 		}
 	}()
@@ -142,10 +142,10 @@ func (p *progress) finish(fs FileSummary, err error) {
 	}
 	el := time.Since(p.start)
 	if err != nil {
-		fmt.Fprintf(p.out, "\r%-30s failed: %v\n", p.name, err)
+		fmt.Fprintf(p.out, "\r\x1b[K%-30s failed: %v\n", p.name, err)
 		return
 	}
-	fmt.Fprintf(p.out, "\r%-30s %10d records %9.1f MB %6.1fs %9.0f records/s\n", p.name, fs.Records,
+	fmt.Fprintf(p.out, "\r\x1b[K%-30s %10d records %9.1f MB %6.1fs %9.0f records/s\n", p.name, fs.Records,
 		float64(fs.Bytes)/1e6, el.Seconds(), float64(fs.Records)/max(el.Seconds(), 1e-9))
 }
 

@@ -41,14 +41,15 @@ type world struct {
 	nFixedSubs int
 	orgnr      perm
 
-	resh      []reshUnit
-	inst      []int // RESH unit index of each institution, by underenhet index
-	contracts []contract
-	offices   []office
-	muniContr [][]int
-	ar        []arBlock
-	arTotal   int
-	arOthers  int
+	resh       []reshUnit
+	inst       []int // RESH unit index of each institution, by underenhet index
+	contracts  []contract
+	slotDoctor [][2]int32 // GP slot → (contract, doctor)
+	offices    []office
+	muniContr  [][]int
+	ar         []arBlock
+	arTotal    int
+	arOthers   int
 }
 
 // cohort is one birth year of persons.
@@ -208,6 +209,7 @@ func newWorld(p Preset, seed uint64) (*world, error) {
 	}
 	w.hprDesig = newPerm(uint64(w.hprDesignated), seed, streamHPRPerm)
 	w.hprNumber = newPerm(uint64(w.h), seed, streamHPRNumber)
+	w.dateContracts()
 
 	w.buildAR()
 	return w, nil
