@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/grunndata/grunndata/index"
+	"github.com/grunndata/grunndata/registry/cache"
+	"github.com/grunndata/grunndata/registry/server"
+)
+
+// ServeConfig is everything `grunndata serve` is configured with.
+type ServeConfig struct {
+	DataDir   string
+	Addr      string
+	AdminAddr string
+	// FollowInterval is how often the ACTIVE pointer is checked for a new
+	// generation (SIGHUP checks at once).
+	FollowInterval time.Duration
+	Index          index.Config
+	Cache          cache.Config
+	Server         server.Config
+	TLSCert        string
+	TLSKey         string
+}
+
+// DefaultServeConfig returns the defaults.
+func DefaultServeConfig() ServeConfig {
+	return ServeConfig{
+		DataDir:        "data",
+		Addr:           "127.0.0.1:8080",
+		AdminAddr:      "127.0.0.1:9090",
+		FollowInterval: time.Second,
+		Index:          index.DefaultConfig("data"),
+		Cache:          cache.DefaultConfig(),
+		Server:         server.DefaultConfig(),
+	}
+}
+
+// Main is the serving daemon: open the store, serve the API and the admin
+// listener, follow activations. Tests run it on :0 (main_test.go).
+type Main struct {
+	Config ServeConfig
+	Log    *slog.Logger
+
+	store    *index.Store
+	cache    *cache.Cache
+	api      *server.Server
+	admin    *http.Server
+	apiLn    net.Listener
+	adminLn  net.Listener
+	done     chan struct{}
+	hup      chan os.Signal
+	serveErr chan error
+}
+
+// Run opens everything and starts serving; it returns once listening.
+func (m *Main) Run(ctx context.Context) error {
+	if m.Log == nil {
+		m.Log = slog.New(slog.DiscardHandler)
+	}
+	cfg := m.Config
+	cfg.Index.Dir = cfg.DataDir
+	cfg.Index.Logger = m.Log
+	var err error
+	if m.store, err = index.Open(cfg.Index); err != nil {
+		return err
+	}
+	if m.cache, err = cache.New(cfg.Cache); err != nil {
+		m.store.Close()
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	m.api = server.New(cfg.Server, m.store, m.cache, server.NewMetrics(reg), m.Log)
+	adminHandler := server.NewAdmin(server.AdminConfig{Status: m.status, Cache: m.cache, Registry: reg})
+	if m.apiLn, err = net.Listen("tcp", cfg.Addr); err != nil {
+		m.Close()
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	if m.adminLn, err = net.Listen("tcp", cfg.AdminAddr); err != nil {
+		m.Close()
+		return fmt.Errorf("listen admin %s: %w", cfg.AdminAddr, err)
+	}
+	m.admin = &http.Server{Handler: adminHandler, ReadHeaderTimeout: 5 * time.Second}
+	m.serveErr = make(chan error, 2)
+	go func() {
+		var err error
+		if cfg.TLSCert != "" {
+			err = m.api.ServeTLS(m.apiLn, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			err = m.api.Serve(m.apiLn)
+		}
+		m.serveErr <- err
+	}()
+	go func() {
+		if err := m.admin.Serve(m.adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.serveErr <- err
+		}
+	}()
+	m.done = make(chan struct{})
+	m.hup = make(chan os.Signal, 1)
+	signal.Notify(m.hup, syscall.SIGHUP)
+	go m.follow()
+	gen := "none"
+	if g := m.store.Active(); g != nil {
+		gen = g.ID()
+	}
+	m.Log.Info("serving", "api", m.apiLn.Addr().String(), "admin", m.adminLn.Addr().String(), "generation", gen)
+	return nil
+}
+
+// APIAddr and AdminAddr return the bound addresses.
+func (m *Main) APIAddr() string   { return m.apiLn.Addr().String() }
+func (m *Main) AdminAddr() string { return m.adminLn.Addr().String() }
+
+// Store exposes the store (tests and admin wiring).
+func (m *Main) Store() *index.Store { return m.store }
+
+// follow activates the generation the ACTIVE pointer names, checked every
+// FollowInterval and on SIGHUP.
+func (m *Main) follow() {
+	t := time.NewTicker(m.Config.FollowInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.done:
+			return
+		case <-t.C:
+		case <-m.hup:
+			m.Log.Info("SIGHUP: checking for a new generation")
+		}
+		m.checkActive()
+	}
+}
+
+// checkActive activates the generation named by the ACTIVE pointer if it is
+// not the active one. A generation that fails to open is logged and the
+// active one keeps serving.
+func (m *Main) checkActive() {
+	id, err := index.ReadActive(m.Config.DataDir)
+	if err != nil {
+		m.Log.Error("read active generation", "err", err)
+		return
+	}
+	if id == "" {
+		return
+	}
+	if g := m.store.Active(); g != nil && g.ID() == id {
+		return
+	}
+	if _, err := m.store.Activate(id); err != nil {
+		m.Log.Error("activate generation; the previous one keeps serving", "generation", id, "err", err)
+	}
+}
+
+func (m *Main) status() server.StoreStatus {
+	st := server.StoreStatus{Activations: m.store.Activations()}
+	v, err := m.store.Acquire()
+	if err != nil {
+		return st
+	}
+	defer v.Release()
+	g := v.(*index.Gen)
+	st.Generation = g.ID()
+	st.ActivatedAt = m.store.ActivatedAt()
+	st.Served = g.Served()
+	pm := g.Metrics()
+	st.BlockCacheHits, st.BlockCacheMisses, st.BlockCacheBytes = pm.BlockCache.Hits, pm.BlockCache.Misses, pm.BlockCache.Size
+	st.DiskBytes = int64(pm.DiskSpaceUsage())
+	st.ReadAmp = int64(pm.ReadAmp())
+	return st
+}
+
+// Wait blocks until ctx is done or a listener fails.
+func (m *Main) Wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-m.serveErr:
+		return err
+	}
+}
+
+// Close shuts the listeners down gracefully, then closes the store.
+func (m *Main) Close() error {
+	if m.done != nil {
+		close(m.done)
+		signal.Stop(m.hup)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var errs []error
+	if m.api != nil && m.apiLn != nil {
+		errs = append(errs, m.api.Shutdown(ctx))
+	}
+	if m.admin != nil {
+		errs = append(errs, m.admin.Shutdown(ctx))
+	} else if m.adminLn != nil {
+		m.adminLn.Close()
+	}
+	if m.cache != nil {
+		m.cache.Close()
+	}
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg := DefaultServeConfig()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data `DIR` holding the snapshot generations")
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "API listen address")
+	fs.StringVar(&cfg.AdminAddr, "admin-addr", cfg.AdminAddr, "admin listen address (/metrics, /healthz, /readyz, /debug/pprof)")
+	cacheMB := fs.Int64("cache-mb", cfg.Cache.MaxBytes>>20, "record cache size in MiB")
+	blockMB := fs.Int64("block-cache-mb", cfg.Index.BlockCacheBytes>>20, "Pebble block cache size in MiB (hold the hot working set)")
+	fs.IntVar(&cfg.Server.MaxBodyBytes, "max-body-bytes", cfg.Server.MaxBodyBytes, "largest request body accepted")
+	fs.IntVar(&cfg.Server.MaxConnsPerIP, "max-conns-per-ip", cfg.Server.MaxConnsPerIP, "connections per client address (0: unlimited)")
+	fs.DurationVar(&cfg.Server.ReadTimeout, "read-timeout", cfg.Server.ReadTimeout, "slow-client read timeout")
+	fs.DurationVar(&cfg.Server.WriteTimeout, "write-timeout", cfg.Server.WriteTimeout, "slow-client write timeout")
+	fs.DurationVar(&cfg.Server.IdleTimeout, "idle-timeout", cfg.Server.IdleTimeout, "keep-alive idle timeout")
+	fs.DurationVar(&cfg.FollowInterval, "follow-interval", cfg.FollowInterval, "how often to check for a newly activated generation")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "serve HTTPS with this certificate `FILE`")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key `FILE` for --tls-cert")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 || (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		fmt.Fprintln(stderr, "usage: grunndata serve --data DATADIR [--addr HOST:PORT] [--admin-addr HOST:PORT] [--tls-cert F --tls-key F]")
+		return 2
+	}
+	cfg.Cache.MaxBytes = *cacheMB << 20
+	cfg.Cache.NumCounters = 0
+	cfg.Index.BlockCacheBytes = *blockMB << 20
+	m := &Main{Config: cfg, Log: newLogger(stderr)}
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintf(stderr, "grunndata serve: %v\n", err)
+		return 1
+	}
+	err := m.Wait(ctx)
+	m.Log.Info("shutting down")
+	if cerr := m.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "grunndata serve: %v\n", err)
+		return 1
+	}
+	return 0
+}

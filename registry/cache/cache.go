@@ -1,0 +1,137 @@
+// Package cache puts a ristretto cache in front of snapshot generations. It
+// is the only package that imports ristretto.
+//
+// One cache serves every generation: each entry is tagged with the Seq of the
+// generation it was read from, and a hit from another generation counts as a
+// miss, so after an activation or a delta no lookup ever returns the old
+// value, even when a miss that read the old generation stores its result
+// after the swap. Cached slices are never modified after Set.
+package cache
+
+import (
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/dgraph-io/ristretto/v2"
+
+	"github.com/grunndata/grunndata/registry"
+)
+
+// Config configures a Cache.
+type Config struct {
+	// MaxBytes bounds the bytes of cached values (plus per-entry overhead).
+	MaxBytes int64
+	// NumCounters is the number of keys whose frequency is tracked; about
+	// ten times the number of entries expected to fit.
+	NumCounters int64
+}
+
+// DefaultConfig returns a 256 MiB cache.
+func DefaultConfig() Config {
+	return Config{MaxBytes: 256 << 20, NumCounters: 4 << 20}
+}
+
+// entryOverhead approximates the memory of an entry besides its value.
+const entryOverhead = 64
+
+type entry struct {
+	seq uint64
+	val []byte
+}
+
+// Cache is a read-through cache of stored values.
+type Cache struct {
+	rc        *ristretto.Cache[string, *entry]
+	stale     atomic.Uint64 // hits on an entry of another generation
+	readFails atomic.Uint64
+}
+
+func keyToHash(k string) (uint64, uint64) {
+	// Two independent hashes: ristretto keys on the first and checks the
+	// second to reject collisions. Neither retains the key.
+	h := xxhash.Sum64String(k)
+	var c uint64 = 14695981039346656037
+	for i := 0; i < len(k); i++ {
+		c ^= uint64(k[i])
+		c *= 1099511628211
+	}
+	return h, c
+}
+
+// New returns a cache.
+func New(cfg Config) (*Cache, error) {
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = DefaultConfig().MaxBytes
+	}
+	if cfg.NumCounters <= 0 {
+		cfg.NumCounters = max(cfg.MaxBytes/256, 1024)
+	}
+	rc, err := ristretto.NewCache(&ristretto.Config[string, *entry]{
+		NumCounters:        cfg.NumCounters,
+		MaxCost:            cfg.MaxBytes,
+		BufferItems:        64,
+		Metrics:            true,
+		KeyToHash:          keyToHash,
+		IgnoreInternalCost: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Cache{rc: rc}, nil
+}
+
+// Get returns the value of key in generation v, from the cache when it holds
+// an entry of that generation and from v otherwise. The returned slice is
+// shared and immutable: callers must not modify or retain it beyond their
+// request. A hit does not allocate.
+func (c *Cache) Get(v registry.View, key *registry.Key) ([]byte, error) {
+	kb := key.Bytes()
+	ks := unsafe.String(unsafe.SliceData(kb), len(kb))
+	seq := v.Seq()
+	if e, ok := c.rc.Get(ks); ok {
+		if e.seq == seq {
+			return e.val, nil
+		}
+		c.stale.Add(1)
+	}
+	val, err := v.Get(nil, key)
+	if err != nil {
+		if err != registry.ErrNotFound {
+			c.readFails.Add(1)
+		}
+		return nil, err
+	}
+	c.rc.Set(ks, &entry{seq: seq, val: val}, int64(len(val))+entryOverhead)
+	return val, nil
+}
+
+// Warm reads key from v into the cache (used before an activation).
+func (c *Cache) Warm(v registry.View, key *registry.Key) {
+	c.Get(v, key)
+}
+
+// Wait blocks until buffered Sets are applied (tests).
+func (c *Cache) Wait() { c.rc.Wait() }
+
+// Clear drops every entry.
+func (c *Cache) Clear() { c.rc.Clear() }
+
+// Close stops the cache's goroutines.
+func (c *Cache) Close() { c.rc.Close() }
+
+// Metrics is a snapshot of the cache's counters.
+type Metrics struct {
+	Hits, Misses, Stale, KeysAdded, KeysEvicted, CostAdded, CostEvicted, ReadFailures uint64
+}
+
+// Metrics returns the counters.
+func (c *Cache) Metrics() Metrics {
+	m := c.rc.Metrics
+	return Metrics{
+		Hits: m.Hits(), Misses: m.Misses(), Stale: c.stale.Load(),
+		KeysAdded: m.KeysAdded(), KeysEvicted: m.KeysEvicted(),
+		CostAdded: m.CostAdded(), CostEvicted: m.CostEvicted(),
+		ReadFailures: c.readFails.Load(),
+	}
+}

@@ -1,0 +1,117 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/grunndata/grunndata/registry"
+)
+
+// Stable problem codes (RFC 9457 bodies carry them in "code").
+const (
+	CodeInvalidIdentifier = "invalid_identifier"
+	CodeNotFound          = "not_found"
+	CodeGone              = "gone"
+	CodeMethodNotAllowed  = "method_not_allowed"
+	CodeInvalidBody       = "invalid_body"
+	CodeBodyTooLarge      = "body_too_large"
+	CodeUnsupportedMedia  = "unsupported_media_type"
+	CodeNoRoute           = "no_route"
+	CodeUnavailable       = "unavailable"
+	CodeInternal          = "internal"
+)
+
+// problem is an application/problem+json body.
+type problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	Code   string `json:"code"`
+	Rule   string `json:"rule,omitempty"`
+	Field  string `json:"field,omitempty"`
+}
+
+const problemBase = "https://grunndata.no/problems/"
+
+func problemBody(status int, code, title, detail, rule, field string) []byte {
+	b, _ := json.Marshal(problem{Type: problemBase + code, Title: title, Status: status, Detail: detail, Code: code, Rule: rule, Field: field})
+	return b
+}
+
+var (
+	ctProblem = []byte("application/problem+json")
+	ctJSON    = []byte("application/json")
+)
+
+// Precomputed bodies for the common errors, so that invalid and unknown ids
+// (a real share of EPJ traffic) cost no encoding.
+var (
+	bodyNotFound         = problemBody(404, CodeNotFound, "Not found", "no record has this identifier", "", "")
+	bodyGone             = problemBody(410, CodeGone, "Gone", "the record was removed from the register for legal reasons; copies must not keep it", "", "")
+	bodyMethodNotAllowed = problemBody(405, CodeMethodNotAllowed, "Method not allowed", "", "", "")
+	bodyNoRoute          = problemBody(404, CodeNoRoute, "No such route", "see docs/api.md for the routes", "", "")
+	bodyTooLarge         = problemBody(413, CodeBodyTooLarge, "Request body too large", "", "", "")
+	bodyUnavailable      = problemBody(503, CodeUnavailable, "No active generation", "no snapshot generation is active yet", "", "")
+	bodyInternal         = problemBody(500, CodeInternal, "Internal error", "", "", "")
+	bodyMediaType        = problemBody(415, CodeUnsupportedMedia, "Unsupported media type", "send Content-Type: application/json", "", "")
+	idErrBodies          = map[*registry.IDError][]byte{}
+)
+
+func init() {
+	for t := registry.IDNIN; t <= registry.IDGPContract; t++ {
+		for _, r := range []registry.Rule{registry.RuleEmpty, registry.RuleLength, registry.RuleNonDigit, registry.RuleLeadingZero,
+			registry.RuleRange, registry.RuleDate, registry.RuleCheckDigit1, registry.RuleCheckDigit2, registry.RuleCheckDigit} {
+			e := registry.IDErr(t, r)
+			idErrBodies[e] = problemBody(400, CodeInvalidIdentifier, "Invalid identifier", e.Error(), string(r), t.String())
+		}
+	}
+}
+
+func writeProblem(ctx *fasthttp.RequestCtx, status int, body []byte) {
+	ctx.SetStatusCode(status)
+	ctx.Response.Header.SetContentTypeBytes(ctProblem)
+	ctx.SetBody(body)
+}
+
+// writeError is the one place errors become statuses and problem bodies.
+func writeError(ctx *fasthttp.RequestCtx, err error) int {
+	var ie *registry.IDError
+	switch {
+	case errors.As(err, &ie):
+		b := idErrBodies[ie]
+		if b == nil {
+			b = problemBody(400, CodeInvalidIdentifier, "Invalid identifier", ie.Error(), string(ie.Rule), ie.Type.String())
+		}
+		writeProblem(ctx, 400, b)
+		return 400
+	case err == registry.ErrNotFound:
+		writeProblem(ctx, 404, bodyNotFound)
+		return 404
+	case err == registry.ErrGone:
+		writeProblem(ctx, 410, bodyGone)
+		return 410
+	case err == registry.ErrUnavailable:
+		writeProblem(ctx, 503, bodyUnavailable)
+		return 503
+	default:
+		writeProblem(ctx, 500, bodyInternal)
+		return 500
+	}
+}
+
+func writeInvalidBody(ctx *fasthttp.RequestCtx, detail string) int {
+	writeProblem(ctx, 400, problemBody(400, CodeInvalidBody, "Invalid request body", detail, "", ""))
+	return 400
+}
+
+func writeMethodNotAllowed(ctx *fasthttp.RequestCtx, allow string) int {
+	ctx.Response.Header.Set("Allow", allow)
+	writeProblem(ctx, 405, bodyMethodNotAllowed)
+	return 405
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
