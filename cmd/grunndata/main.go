@@ -28,6 +28,7 @@ func commands() []command {
 		{"load", "build a snapshot generation from source files and activate it", runLoad},
 		{"gen", "write a deterministic synthetic national dataset", runGen},
 		{"id", "validate identifiers: grunndata id VALUE...", runID},
+		{"examples", "print curl commands that work against a data directory", runExamples},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, version)
 			return 0

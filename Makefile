@@ -1,0 +1,54 @@
+# grunndata — `make` lists the targets.
+GO      ?= go
+BIN     := bin/grunndata
+DATA    ?= data
+PRESET  ?= small
+SEED    ?= 1
+ADDR    ?= 127.0.0.1:8080
+ADMIN   ?= 127.0.0.1:9090
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+FUZZTIME ?= 20s
+
+.DEFAULT_GOAL := help
+.PHONY: help build run test test-race lint fuzz bench-go clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## build bin/grunndata
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/grunndata
+
+run: build ## generate (if needed), load and serve the synthetic dataset on $(ADDR)
+	@if [ ! -f $(DATA)/ACTIVE ]; then \
+		echo "== no active generation in $(DATA): generating the $(PRESET) preset and loading it"; \
+		$(BIN) gen --preset $(PRESET) --seed $(SEED) --out $(DATA)/source && \
+		$(BIN) load --from $(DATA)/source --data $(DATA) || exit 1; \
+	fi
+	@echo "== try these (the server starts below; Ctrl-C stops it):"
+	@$(BIN) examples --data $(DATA) --addr $(ADDR)
+	@echo "   metrics: curl -s http://$(ADMIN)/metrics | grep ^grunndata_"
+	@exec $(BIN) serve --data $(DATA) --addr $(ADDR) --admin-addr $(ADMIN)
+
+test: ## run the whole test suite
+	$(GO) test -count=1 -timeout 15m ./...
+
+test-race: ## run the tests with the race detector
+	$(GO) test -count=1 -race -timeout 20m ./...
+
+lint: ## go vet and gofmt
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+fuzz: ## run every fuzz target for FUZZTIME each
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+bench-go: ## Go microbenchmarks with -benchmem
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean: ## remove bin/ and the default data directory
+	rm -rf bin $(DATA)
