@@ -48,6 +48,9 @@ func Read(r io.Reader, fn func(rec *Record) error) error {
 			rec.Err = err
 			return fn(&rec)
 		}
+		if f.HPRNumber != nil {
+			rec.HPRNumber = *f.HPRNumber
+		}
 		switch {
 		case f.HPRNumber == nil:
 			rec.Missing = "hprNumber"
