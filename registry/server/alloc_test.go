@@ -1,0 +1,35 @@
+//go:build !race
+
+package server
+
+import "testing"
+
+// TestCacheHitAllocatesNothing proves the hot path's budget: a cache hit
+// (and an invalid id) costs zero allocations per request.
+func TestCacheHitAllocatesNothing(t *testing.T) {
+	s, _ := newTestServer(t, 1<<20)
+	for _, c := range []struct{ name, method, uri, body string }{
+		{"party", "GET", "/v1/communication-parties/80001", ""},
+		{"person", "POST", "/v1/persons/lookup", `{"nin":"01810050019"}`},
+		{"invalid-id", "GET", "/v1/communication-parties/80x01", ""},
+		{"not-found-cached-miss-path", "GET", "/v1/organisations/923609016", ""},
+	} {
+		var body []byte
+		if c.body != "" {
+			body = []byte(c.body)
+		}
+		ctx := request(c.method, c.uri, body)
+		s.Handle(ctx)
+		s.cache.Wait()
+		if c.name == "not-found-cached-miss-path" {
+			continue // a miss reads the store; misses may allocate
+		}
+		allocs := testing.AllocsPerRun(1000, func() {
+			ctx.Response.Reset()
+			s.Handle(ctx)
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations per request, want 0", c.name, allocs)
+		}
+	}
+}
