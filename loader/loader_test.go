@@ -120,7 +120,7 @@ func TestRejects(t *testing.T) {
 	hprPath := filepath.Join(src, "hpr.jsonl.gz")
 	lines := strings.Split(strings.TrimSpace(string(readGz(t, hprPath))), "\n")
 	bad := []string{
-		`{"hprNumber":0,"givenName":"A","familyName":"B","approvals":[]}`,                              // range
+		`{"hprNumber":0,"givenName":"A","familyName":"B","approvals":[]}`,                             // range
 		`{"hprNumber":99999901,"nin":"01810000001","givenName":"A","familyName":"B","approvals":[]}`,  // nin check digit
 		`{"hprNumber":99999902,"nin":"01810050019x","givenName":"A","familyName":"B","approvals":[]}`, // nin length
 		`{"hprNumber":99999903,"givenName":"A","approvals":[]}`,                                       // familyName missing
