@@ -34,6 +34,8 @@ type ServeConfig struct {
 	Server         server.Config
 	TLSCert        string
 	TLSKey         string
+	// Security is authentication, scopes and auditing (serve_security.go).
+	Security SecurityConfig
 }
 
 // DefaultServeConfig returns the defaults.
@@ -61,6 +63,7 @@ type Main struct {
 	admin    *http.Server
 	apiLn    net.Listener
 	adminLn  net.Listener
+	security securityState
 	done     chan struct{}
 	hup      chan os.Signal
 	serveErr chan error
@@ -83,6 +86,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	reg := prometheus.NewRegistry()
+	if err := m.setupSecurity(&cfg); err != nil {
+		m.Close()
+		return err
+	}
 	m.api = server.New(cfg.Server, m.store, m.cache, server.NewMetrics(reg), m.Log)
 	adminHandler := server.NewAdmin(server.AdminConfig{Status: m.status, Cache: m.cache, Registry: reg})
 	if m.apiLn, err = net.Listen("tcp", cfg.Addr); err != nil {
@@ -213,6 +220,7 @@ func (m *Main) Close() error {
 	if m.cache != nil {
 		m.cache.Close()
 	}
+	errs = append(errs, m.closeSecurity())
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
 	}
@@ -236,6 +244,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.DurationVar(&cfg.FollowInterval, "follow-interval", cfg.FollowInterval, "how often to check for a newly activated generation")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "serve HTTPS with this certificate `FILE`")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key `FILE` for --tls-cert")
+	bindSecurityFlags(fs, &cfg.Security)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -246,6 +255,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cfg.Cache.MaxBytes = *cacheMB << 20
 	cfg.Cache.NumCounters = 0
 	cfg.Index.BlockCacheBytes = *blockMB << 20
+	if err := cfg.Security.validate(&cfg); err != nil {
+		fmt.Fprintf(stderr, "grunndata serve: %v\n", err)
+		return 2
+	}
 	m := &Main{Config: cfg, Log: newLogger(stderr)}
 	if err := m.Run(ctx); err != nil {
 		fmt.Fprintf(stderr, "grunndata serve: %v\n", err)
