@@ -3,6 +3,8 @@ package server
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -58,7 +60,46 @@ var (
 	bodyInternal         = problemBody(500, CodeInternal, "Internal error", "", "", "")
 	bodyMediaType        = problemBody(415, CodeUnsupportedMedia, "Unsupported media type", "send Content-Type: application/json", "", "")
 	idErrBodies          = map[*registry.IDError][]byte{}
+	bodyAuditDown        = problemBody(503, "audit_unavailable", "Audit log unavailable", "person lookups are refused while the audit log cannot be written", "", "")
+	forbiddenBodies      = map[Scope][]byte{}
+	authBodies           = map[*authError][]byte{}
+	authHeaders          = map[*authError]string{}
 )
+
+func init() {
+	for rt := route(1); rt < numRoutes; rt++ {
+		need := routeScopes[rt]
+		if forbiddenBodies[need] == nil {
+			forbiddenBodies[need] = problemBody(403, "forbidden", "Missing scope",
+				"this route needs the scope "+strings.ReplaceAll(need.String(), " ", " or "), "", need.String())
+		}
+	}
+	for _, e := range []*authError{errNoToken, errNotBearer, errMalformed, errType, errUnknownKid, errSignature, errIssuer,
+		errAudience, errExpired, errNotYetValid, errNoExpiry, errNoClientID} {
+		authBodies[e] = problemBody(401, "unauthorized", "Unauthorized", e.msg, "", "")
+		authHeaders[e] = e.wwwAuthenticate()
+	}
+}
+
+func writeAuthError(ctx *fasthttp.RequestCtx, e *authError) int {
+	ctx.Response.Header.Set("WWW-Authenticate", authHeaders[e])
+	writeProblem(ctx, 401, authBodies[e])
+	return 401
+}
+
+func writeForbidden(ctx *fasthttp.RequestCtx, need Scope) int {
+	writeProblem(ctx, 403, forbiddenBodies[need])
+	return 403
+}
+
+var bodyRateLimited = problemBody(429, "too_many_requests", "Too many requests", "the client's rate limit is exhausted; retry after the number of seconds in Retry-After", "", "")
+
+func writeRateLimited(ctx *fasthttp.RequestCtx, retry time.Duration) int {
+	secs := int(retry/time.Second) + 1
+	ctx.Response.Header.Set("Retry-After", strconv.Itoa(secs))
+	writeProblem(ctx, 429, bodyRateLimited)
+	return 429
+}
 
 func init() {
 	for t := registry.IDNIN; t <= registry.IDGPContract; t++ {

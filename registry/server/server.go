@@ -13,7 +13,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"log/slog"
+		"log/slog"
 	"net"
 	"sync"
 	"time"
@@ -36,6 +36,11 @@ type Config struct {
 	Concurrency int
 	// ReadBufferSize bounds request headers.
 	ReadBufferSize int
+	// Auth verifies bearer tokens; nil means authentication is off (every
+	// caller is "anonymous" with every scope).
+	Auth *Authenticator
+	// Audit records every request that touches a person; nil disables it.
+	Audit *Audit
 }
 
 // DefaultConfig returns production defaults.
@@ -116,7 +121,9 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.srv.ShutdownWith
 
 // scratch is per-request state from a pool (never kept after the handler).
 type scratch struct {
-	key registry.Key
+	key   registry.Key
+	nin   registry.NIN
+	entry Entry
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -133,41 +140,90 @@ var (
 	pGPLookup    = []byte("/v1/gp/lookup")
 )
 
+// classify returns the route of path and the id bytes in it.
+func classify(path []byte) (route, []byte) {
+	switch {
+	case bytes.Equal(path, pPersons):
+		return routePersonLookup, nil
+	case bytes.Equal(path, pPersonnelBy):
+		return routePersonnelLookup, nil
+	case bytes.Equal(path, pGPLookup):
+		return routeGPLookup, nil
+	case bytes.HasPrefix(path, pCommParties):
+		return routeParty, path[len(pCommParties):]
+	case bytes.HasPrefix(path, pOrgs):
+		return routeOrganisation, path[len(pOrgs):]
+	case bytes.HasPrefix(path, pResh):
+		return routeResh, path[len(pResh):]
+	case bytes.HasPrefix(path, pPersonnel):
+		return routePersonnel, path[len(pPersonnel):]
+	case bytes.HasPrefix(path, pGPContracts):
+		return routeGPContract, path[len(pGPContracts):]
+	}
+	return routeNone, nil
+}
+
+// routeScopes is the scope each route needs (any one of them).
+var routeScopes = [numRoutes]Scope{
+	routeParty:           ScopeOrganisationRead,
+	routeOrganisation:    ScopeOrganisationRead,
+	routeResh:            ScopeOrganisationRead,
+	routePersonnel:       ScopePersonnelRead,
+	routeGPContract:      ScopeGPRead,
+	routePersonLookup:    ScopePersonRead | ScopePersonReadProtected,
+	routePersonnelLookup: ScopePersonnelRead,
+	routeGPLookup:        ScopeGPRead,
+}
+
+var hdrAuthorization = []byte("Authorization")
+
 // Handle is the fasthttp handler of the API.
 func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
-	path := ctx.Path()
-	route, status := routeNone, 0
-	switch {
-	case bytes.Equal(path, pPersons):
-		route = routePersonLookup
-		status = s.lookupByNIN(ctx, registry.RegPerson)
-	case bytes.Equal(path, pPersonnelBy):
-		route = routePersonnelLookup
-		status = s.lookupByNIN(ctx, registry.IdxPersonnelByNIN)
-	case bytes.Equal(path, pGPLookup):
-		route = routeGPLookup
-		status = s.lookupByNIN(ctx, registry.RegGPPatient)
-	case bytes.HasPrefix(path, pCommParties):
-		route = routeParty
-		status = s.getSerial(ctx, path[len(pCommParties):], registry.IDHerID, registry.RegParty)
-	case bytes.HasPrefix(path, pOrgs):
-		route = routeOrganisation
-		status = s.getOrg(ctx, path[len(pOrgs):])
-	case bytes.HasPrefix(path, pResh):
-		route = routeResh
-		status = s.getSerial(ctx, path[len(pResh):], registry.IDReshID, registry.RegResh)
-	case bytes.HasPrefix(path, pPersonnel):
-		route = routePersonnel
-		status = s.getSerial(ctx, path[len(pPersonnel):], registry.IDHPR, registry.RegPersonnel)
-	case bytes.HasPrefix(path, pGPContracts):
-		route = routeGPContract
-		status = s.getSerial(ctx, path[len(pGPContracts):], registry.IDGPContract, registry.RegGPContract)
-	default:
+	rt, idb := classify(ctx.Path())
+	status := 0
+	switch p, aerr := s.authenticate(ctx); {
+	case rt == routeNone:
 		writeProblem(ctx, 404, bodyNoRoute)
 		status = 404
+	case aerr != nil:
+		status = writeAuthError(ctx, aerr)
+	case p.Scopes&routeScopes[rt] == 0:
+		status = writeForbidden(ctx, routeScopes[rt])
+	default:
+		if p.bucket != nil {
+			if ok, retry := p.bucket.take(start); !ok {
+				status = writeRateLimited(ctx, retry)
+				break
+			}
+		}
+		switch rt {
+		case routePersonLookup:
+			status = s.lookupByNIN(ctx, rt, registry.RegPerson, p, start)
+		case routePersonnelLookup:
+			status = s.lookupByNIN(ctx, rt, registry.IdxPersonnelByNIN, p, start)
+		case routeGPLookup:
+			status = s.lookupByNIN(ctx, rt, registry.RegGPPatient, p, start)
+		case routeParty:
+			status = s.getSerial(ctx, idb, registry.IDHerID, registry.RegParty)
+		case routeOrganisation:
+			status = s.getOrg(ctx, idb)
+		case routeResh:
+			status = s.getSerial(ctx, idb, registry.IDReshID, registry.RegResh)
+		case routePersonnel:
+			status = s.getSerial(ctx, idb, registry.IDHPR, registry.RegPersonnel)
+		case routeGPContract:
+			status = s.getSerial(ctx, idb, registry.IDGPContract, registry.RegGPContract)
+		}
 	}
-	s.metrics.observe(route, status, time.Since(start))
+	s.metrics.observe(rt, status, time.Since(start))
+}
+
+func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (*Principal, *authError) {
+	if s.cfg.Auth == nil {
+		return anonymous, nil
+	}
+	return s.cfg.Auth.Authenticate(ctx.Request.Header.PeekBytes(hdrAuthorization))
 }
 
 // getSerial answers GET /v1/<register>/{id} for serial ids.
@@ -181,7 +237,7 @@ func (s *Server) getSerial(ctx *fasthttp.RequestCtx, idb []byte, t registry.IDTy
 	}
 	sc := scratchPool.Get().(*scratch)
 	sc.key = registry.SerialKey(reg, id)
-	status := s.write(ctx, &sc.key, false)
+	status, _ := s.write(ctx, &sc.key, false)
 	scratchPool.Put(sc)
 	return status
 }
@@ -196,7 +252,7 @@ func (s *Server) getOrg(ctx *fasthttp.RequestCtx, idb []byte) int {
 	}
 	sc := scratchPool.Get().(*scratch)
 	sc.key = registry.OrgKey(o)
-	status := s.write(ctx, &sc.key, false)
+	status, _ := s.write(ctx, &sc.key, false)
 	scratchPool.Put(sc)
 	return status
 }
@@ -204,8 +260,10 @@ func (s *Server) getOrg(ctx *fasthttp.RequestCtx, idb []byte) int {
 var ctJSONPrefix = []byte("application/json")
 
 // lookupByNIN answers POST {"nin":"…"} routes. reg is the key family; for
-// IdxPersonnelByNIN the secondary value (an HPR-number) is followed.
-func (s *Server) lookupByNIN(ctx *fasthttp.RequestCtx, reg registry.Register) int {
+// IdxPersonnelByNIN the secondary value (an HPR-number) is followed. Every
+// request that names a valid person number is audited; its response is
+// released only once the audit record is durable.
+func (s *Server) lookupByNIN(ctx *fasthttp.RequestCtx, rt route, reg registry.Register, p *Principal, start time.Time) int {
 	if !ctx.IsPost() {
 		return writeMethodNotAllowed(ctx, "POST")
 	}
@@ -215,8 +273,7 @@ func (s *Server) lookupByNIN(ctx *fasthttp.RequestCtx, reg registry.Register) in
 	}
 	nb, err := parseNINBody(ctx.PostBody())
 	if err != nil {
-		var eb *errBody
-		if errors.As(err, &eb) {
+		if eb, ok := err.(*errBody); ok {
 			return writeInvalidBody(ctx, eb.msg)
 		}
 		return writeError(ctx, err)
@@ -227,40 +284,67 @@ func (s *Server) lookupByNIN(ctx *fasthttp.RequestCtx, reg registry.Register) in
 	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
+	status, gen := 0, ""
 	switch reg {
 	case registry.RegPerson:
 		sc.key = registry.PersonKey(n)
+		status, gen = s.write(ctx, &sc.key, p.Scopes&ScopePersonReadProtected != 0)
 	case registry.RegGPPatient:
 		sc.key = registry.GPPatientKey(n)
+		status, gen = s.write(ctx, &sc.key, false)
 	case registry.IdxPersonnelByNIN:
 		sc.key = registry.PersonnelByNINKey(n)
-		v, err := s.store.Acquire()
-		if err != nil {
-			return writeError(ctx, err)
-		}
-		hv, err := s.cache.Get(v, &sc.key)
-		v.Release()
-		if err != nil {
-			return writeError(ctx, err)
-		}
-		if len(hv) != 4 {
-			s.log.Error("BUG: malformed personnel index value")
-			return writeError(ctx, registry.ErrBadValue)
-		}
-		sc.key = registry.SerialKey(registry.RegPersonnel, uint64(binary.BigEndian.Uint32(hv)))
+		status, gen = s.writePersonnelByNIN(ctx, sc)
 	}
-	return s.write(ctx, &sc.key, false)
+	if s.cfg.Audit != nil {
+		sc.nin = n
+		sc.entry = Entry{Principal: p, Route: routeNames[rt], Subject: sc.nin[:], Status: status,
+			Duration: time.Since(start), Generation: gen}
+		if err := s.cfg.Audit.Record(&sc.entry); err != nil {
+			s.log.Error("audit log unavailable: refusing person lookups", "err", err)
+			ctx.Response.Reset()
+			writeProblem(ctx, 503, bodyAuditDown)
+			return 503
+		}
+	}
+	return status
 }
 
-// write looks key up in the active generation and writes the stored view.
-// seeProtected selects the full view of a value that has a restricted one.
-func (s *Server) write(ctx *fasthttp.RequestCtx, key *registry.Key, seeProtected bool) int {
+func (s *Server) writePersonnelByNIN(ctx *fasthttp.RequestCtx, sc *scratch) (int, string) {
 	v, err := s.store.Acquire()
 	if err != nil {
-		return writeError(ctx, err)
+		return writeError(ctx, err), ""
 	}
-	val, err := s.cache.Get(v, key)
+	defer v.Release()
+	hv, err := s.cache.Get(v, &sc.key)
+	if err != nil {
+		return writeError(ctx, err), v.ID()
+	}
+	if len(hv) != 4 {
+		s.log.Error("BUG: malformed personnel index value")
+		return writeError(ctx, registry.ErrBadValue), v.ID()
+	}
+	sc.key = registry.SerialKey(registry.RegPersonnel, uint64(binary.BigEndian.Uint32(hv)))
+	return s.writeFrom(ctx, v, &sc.key, false), v.ID()
+}
+
+// write looks key up in the active generation and writes the stored view;
+// it returns the status and the generation that answered.
+func (s *Server) write(ctx *fasthttp.RequestCtx, key *registry.Key, seeProtected bool) (int, string) {
+	v, err := s.store.Acquire()
+	if err != nil {
+		return writeError(ctx, err), ""
+	}
+	status := s.writeFrom(ctx, v, key, seeProtected)
+	gen := v.ID()
 	v.Release()
+	return status, gen
+}
+
+// writeFrom writes key's value from generation v. seeProtected selects the
+// full view of a value that has a restricted one (address protection).
+func (s *Server) writeFrom(ctx *fasthttp.RequestCtx, v registry.View, key *registry.Key, seeProtected bool) int {
+	val, err := s.cache.Get(v, key)
 	if err != nil {
 		return writeError(ctx, err)
 	}

@@ -1,0 +1,486 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The audit log answers the Normen question "who looked this person up".
+//
+// Every request that touches a person appends one JSON line to
+// DATADIR/audit/audit-NNNNNN.jsonl. Records are hash-chained: each carries
+// the SHA-256 of the previous record ("prev") and its own ("hash", over the
+// previous hash and the record up to the hash field), so a modified, deleted
+// or reordered record breaks the chain; HEAD holds the last sequence number
+// and hash, so a truncated tail is detected too. Files rotate by size; the
+// chain continues across files.
+//
+// Durability: records are group-committed. A request's response is written
+// only after the batch holding its record has been written and fsynced (the
+// log file, then HEAD). So once a client has an answer, its record survives
+// kill -9 and power loss; a crash may lose records of requests that were
+// never answered. If the log cannot be written the request fails with 503.
+
+// AuditConfig configures the audit log.
+type AuditConfig struct {
+	// Dir holds the log files (DATADIR/audit).
+	Dir string
+	// MaxFileBytes rotates to a new file past this size.
+	MaxFileBytes int64
+	// NoSync skips fsync (benchmarks of the cost only; never in production).
+	NoSync bool
+}
+
+// AuditRecord is one audited request.
+type AuditRecord struct {
+	Seq           uint64    `json:"seq"`
+	Time          time.Time `json:"time"`
+	ClientID      string    `json:"clientId"`
+	OrgnrParent   string    `json:"orgnrParent,omitempty"`
+	OrgnrChild    string    `json:"orgnrChild,omitempty"`
+	OrgnrSupplier string    `json:"orgnrSupplier,omitempty"`
+	Route         string    `json:"route"`
+	Subjects      []string  `json:"subjects"`
+	Status        int       `json:"status"`
+	DurationUs    int64     `json:"durationUs"`
+	Generation    string    `json:"generation,omitempty"`
+	Prev          string    `json:"prev"`
+	Hash          string    `json:"hash"`
+}
+
+// ErrAudit reports that an audit record could not be made durable.
+var ErrAudit = errors.New("audit log unavailable")
+
+// Audit is the append-only audit log writer.
+type Audit struct {
+	cfg AuditConfig
+	mu  sync.Mutex
+	// guarded by mu
+	cond     *sync.Cond
+	pending  []byte
+	nextSeq  uint64
+	lastHash [32]byte
+	batch    uint64 // batch the next record joins
+	durable  uint64 // highest durable batch
+	failed   error
+	closed   bool
+	// flusher only
+	f        *os.File
+	fileNo   int
+	fileSize int64
+	head     *os.File
+	done     chan struct{}
+}
+
+const auditHead = "HEAD"
+
+func auditFileName(n int) string { return fmt.Sprintf("audit-%06d.jsonl", n) }
+
+// OpenAudit opens (or creates) the audit log in cfg.Dir and continues its
+// chain.
+func OpenAudit(cfg AuditConfig) (*Audit, error) {
+	if cfg.MaxFileBytes <= 0 {
+		cfg.MaxFileBytes = 256 << 20
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create audit directory: %w", err)
+	}
+	a := &Audit{cfg: cfg, nextSeq: 1, batch: 1, done: make(chan struct{})}
+	a.cond = sync.NewCond(&a.mu)
+	files, err := auditFiles(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) > 0 {
+		// Continue after the last complete record; a torn last line (a crash
+		// mid-write of a batch nobody was answered for) is cut off.
+		last := files[len(files)-1]
+		seq, hash, size, err := lastRecord(filepath.Join(cfg.Dir, last))
+		if err != nil {
+			return nil, err
+		}
+		if seq == 0 && len(files) > 1 {
+			seq, hash, _, err = lastRecord(filepath.Join(cfg.Dir, files[len(files)-2]))
+			if err != nil {
+				return nil, err
+			}
+		}
+		a.nextSeq, a.lastHash = seq+1, hash
+		a.fileNo, _ = strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(last, "audit-"), ".jsonl"))
+		if a.f, err = os.OpenFile(filepath.Join(cfg.Dir, last), os.O_RDWR, 0o600); err != nil {
+			return nil, err
+		}
+		if err := a.f.Truncate(size); err != nil {
+			return nil, err
+		}
+		if _, err := a.f.Seek(size, 0); err != nil {
+			return nil, err
+		}
+		a.fileSize = size
+	} else if err := a.rotate(); err != nil {
+		return nil, err
+	}
+	if a.head, err = os.OpenFile(filepath.Join(cfg.Dir, auditHead), os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+		return nil, err
+	}
+	go a.flusher()
+	return a, nil
+}
+
+func auditFiles(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "audit-") && strings.HasSuffix(e.Name(), ".jsonl") {
+			out = append(out, e.Name())
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// lastRecord returns the last complete record's seq and hash and the byte
+// size up to its end.
+func lastRecord(p string) (seq uint64, hash [32]byte, size int64, err error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return 0, hash, 0, err
+	}
+	end := bytes.LastIndexByte(b, '\n')
+	if end < 0 {
+		return 0, hash, 0, nil
+	}
+	b = b[:end+1]
+	start := bytes.LastIndexByte(b[:end], '\n') + 1
+	var r AuditRecord
+	if err := json.Unmarshal(b[start:end], &r); err != nil {
+		return 0, hash, 0, fmt.Errorf("audit log %s: last record: %w", p, err)
+	}
+	h, err := hex.DecodeString(r.Hash)
+	if err != nil || len(h) != 32 {
+		return 0, hash, 0, fmt.Errorf("audit log %s: last record has a bad hash", p)
+	}
+	copy(hash[:], h)
+	return r.Seq, hash, int64(len(b)), nil
+}
+
+func (a *Audit) rotate() error {
+	if a.f != nil {
+		if err := a.f.Close(); err != nil {
+			return err
+		}
+	}
+	a.fileNo++
+	f, err := os.OpenFile(filepath.Join(a.cfg.Dir, auditFileName(a.fileNo)), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("rotate audit log: %w", err)
+	}
+	a.f, a.fileSize = f, 0
+	return syncDirPath(a.cfg.Dir)
+}
+
+func syncDirPath(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Entry is what a request contributes to its record.
+type Entry struct {
+	Principal  *Principal
+	Route      string
+	Subject    []byte // a person number as stored (the record is the only place it is written)
+	Status     int
+	Duration   time.Duration
+	Generation string
+}
+
+// Record appends e and waits until it is durable. It returns ErrAudit when
+// the log cannot be written (the caller must then fail the request).
+func (a *Audit) Record(e *Entry) error {
+	a.mu.Lock()
+	if a.failed != nil || a.closed {
+		a.mu.Unlock()
+		return ErrAudit
+	}
+	start := len(a.pending)
+	p := a.pending
+	p = append(p, `{"seq":`...)
+	p = strconv.AppendUint(p, a.nextSeq, 10)
+	p = append(p, `,"time":"`...)
+	p = time.Now().UTC().AppendFormat(p, time.RFC3339Nano)
+	p = append(p, `","clientId":`...)
+	p = appendJSONString(p, e.Principal.ClientID)
+	if e.Principal.OrgnrParent != "" {
+		p = append(p, `,"orgnrParent":`...)
+		p = appendJSONString(p, e.Principal.OrgnrParent)
+	}
+	if e.Principal.OrgnrChild != "" {
+		p = append(p, `,"orgnrChild":`...)
+		p = appendJSONString(p, e.Principal.OrgnrChild)
+	}
+	if e.Principal.OrgnrSupplier != "" {
+		p = append(p, `,"orgnrSupplier":`...)
+		p = appendJSONString(p, e.Principal.OrgnrSupplier)
+	}
+	p = append(p, `,"route":`...)
+	p = appendJSONString(p, e.Route)
+	p = append(p, `,"subjects":[`...)
+	if len(e.Subject) > 0 {
+		p = append(p, '"')
+		p = append(p, e.Subject...) // digits only: validated before auditing
+		p = append(p, '"')
+	}
+	p = append(p, `],"status":`...)
+	p = strconv.AppendInt(p, int64(e.Status), 10)
+	p = append(p, `,"durationUs":`...)
+	p = strconv.AppendInt(p, e.Duration.Microseconds(), 10)
+	if e.Generation != "" {
+		p = append(p, `,"generation":`...)
+		p = appendJSONString(p, e.Generation)
+	}
+	p = append(p, `,"prev":"`...)
+	p = hex.AppendEncode(p, a.lastHash[:])
+	p = append(p, '"')
+	h := sha256.New()
+	h.Write(a.lastHash[:])
+	h.Write(p[start:])
+	h.Sum(a.lastHash[:0])
+	p = append(p, `,"hash":"`...)
+	p = hex.AppendEncode(p, a.lastHash[:])
+	p = append(p, "\"}\n"...)
+	a.pending = p
+	a.nextSeq++
+	mine := a.batch
+	a.cond.Broadcast() // wake the flusher
+	for a.durable < mine && a.failed == nil {
+		a.cond.Wait()
+	}
+	err := a.failed
+	a.mu.Unlock()
+	if err != nil {
+		return ErrAudit
+	}
+	return nil
+}
+
+func appendJSONString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			b, _ := json.Marshal(s)
+			return append(dst, b...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+// flusher writes and fsyncs pending records, one batch at a time.
+func (a *Audit) flusher() {
+	defer close(a.done)
+	var buf []byte
+	var headBuf []byte
+	for {
+		a.mu.Lock()
+		for len(a.pending) == 0 && !a.closed {
+			a.cond.Wait()
+		}
+		if len(a.pending) == 0 && a.closed {
+			a.mu.Unlock()
+			return
+		}
+		buf, a.pending = a.pending, buf[:0]
+		batch := a.batch
+		a.batch++
+		lastSeq := a.nextSeq - 1
+		headBuf = append(headBuf[:0], strconv.FormatUint(lastSeq, 10)...)
+		headBuf = append(headBuf, ' ')
+		headBuf = hex.AppendEncode(headBuf, a.lastHash[:])
+		headBuf = append(headBuf, '\n')
+		a.mu.Unlock()
+
+		err := a.write(buf, headBuf)
+		a.mu.Lock()
+		if err != nil {
+			a.failed = fmt.Errorf("%w: %v", ErrAudit, err)
+		} else {
+			a.durable = batch
+		}
+		a.cond.Broadcast()
+		a.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (a *Audit) write(buf, head []byte) error {
+	if a.fileSize > 0 && a.fileSize+int64(len(buf)) > a.cfg.MaxFileBytes {
+		if err := a.rotate(); err != nil {
+			return err
+		}
+	}
+	if _, err := a.f.Write(buf); err != nil {
+		return err
+	}
+	a.fileSize += int64(len(buf))
+	if !a.cfg.NoSync {
+		if err := a.f.Sync(); err != nil {
+			return err
+		}
+	}
+	if _, err := a.head.WriteAt(append(head, strings.Repeat(" ", 100-len(head))...), 0); err != nil {
+		return err
+	}
+	if !a.cfg.NoSync {
+		return a.head.Sync()
+	}
+	return nil
+}
+
+// Close flushes and closes the log.
+func (a *Audit) Close() error {
+	a.mu.Lock()
+	a.closed = true
+	a.cond.Broadcast()
+	a.mu.Unlock()
+	<-a.done
+	err1 := a.f.Close()
+	err2 := a.head.Close()
+	return errors.Join(err1, err2)
+}
+
+// VerifyAudit checks the whole chain in dir: sequence numbers, prev links,
+// hashes and HEAD. It returns the number of records and the first problem.
+func VerifyAudit(dir string) (int64, error) {
+	files, err := auditFiles(dir)
+	if err != nil {
+		return 0, err
+	}
+	var prev [32]byte
+	var n int64
+	var seq uint64
+	for _, name := range files {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			return n, err
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		line := 0
+		for sc.Scan() {
+			line++
+			b := sc.Bytes()
+			i := bytes.LastIndex(b, []byte(`,"hash":"`))
+			if i < 0 || len(b) != i+len(`,"hash":"`)+64+2 {
+				f.Close()
+				return n, fmt.Errorf("%s line %d: no hash field", name, line)
+			}
+			var r AuditRecord
+			if err := json.Unmarshal(b, &r); err != nil {
+				f.Close()
+				return n, fmt.Errorf("%s line %d: %w", name, line, err)
+			}
+			if r.Seq != seq+1 {
+				f.Close()
+				return n, fmt.Errorf("%s line %d: sequence %d follows %d (a record is missing or out of order)", name, line, r.Seq, seq)
+			}
+			if r.Prev != hex.EncodeToString(prev[:]) {
+				f.Close()
+				return n, fmt.Errorf("%s line %d (seq %d): chain broken: prev does not match the previous record", name, line, r.Seq)
+			}
+			h := sha256.New()
+			h.Write(prev[:])
+			h.Write(b[:i])
+			h.Sum(prev[:0])
+			if r.Hash != hex.EncodeToString(prev[:]) {
+				f.Close()
+				return n, fmt.Errorf("%s line %d (seq %d): hash mismatch: the record was modified", name, line, r.Seq)
+			}
+			seq = r.Seq
+			n++
+		}
+		err = sc.Err()
+		f.Close()
+		if err != nil {
+			return n, err
+		}
+	}
+	hb, err := os.ReadFile(filepath.Join(dir, auditHead))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) && n == 0 {
+			return 0, nil
+		}
+		return n, fmt.Errorf("read HEAD: %w", err)
+	}
+	fields := strings.Fields(string(hb))
+	if n == 0 && len(fields) == 0 {
+		return 0, nil
+	}
+	if len(fields) != 2 {
+		return n, errors.New("HEAD is malformed")
+	}
+	if hs, _ := strconv.ParseUint(fields[0], 10, 64); hs != seq || fields[1] != hex.EncodeToString(prev[:]) {
+		return n, fmt.Errorf("HEAD names record %s but the log ends at %d: records were removed from the end", fields[0], seq)
+	}
+	return n, nil
+}
+
+// SearchAudit calls fn for each record whose subjects include subject.
+func SearchAudit(dir, subject string, fn func(r *AuditRecord) bool) error {
+	files, err := auditFiles(dir)
+	if err != nil {
+		return err
+	}
+	needle := []byte(`"` + subject + `"`)
+	for _, name := range files {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			if !bytes.Contains(sc.Bytes(), needle) {
+				continue
+			}
+			var r AuditRecord
+			if json.Unmarshal(sc.Bytes(), &r) != nil {
+				continue
+			}
+			for _, s := range r.Subjects {
+				if s == subject {
+					if !fn(&r) {
+						f.Close()
+						return nil
+					}
+					break
+				}
+			}
+		}
+		f.Close()
+		if err := sc.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
