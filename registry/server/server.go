@@ -13,7 +13,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-		"log/slog"
+	"log/slog"
 	"net"
 	"sync"
 	"time"
