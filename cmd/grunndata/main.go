@@ -28,6 +28,8 @@ func commands() []command {
 		{"load", "build a snapshot generation from source files and activate it", runLoad},
 		{"gen", "write a deterministic synthetic national dataset", runGen},
 		{"id", "validate identifiers: grunndata id VALUE...", runID},
+		{"token", "mint a development access token (local key, created on first use)", runToken},
+		{"audit", "verify the audit log, or list who looked a person up", runAudit},
 		{"examples", "print curl commands that work against a data directory", runExamples},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, version)

@@ -25,6 +25,8 @@ func MustRunMain(tb testing.TB, dataDir string, mod func(*ServeConfig)) *Main {
 	cfg.FollowInterval = 50 * time.Millisecond
 	cfg.Index.BlockCacheBytes = 16 << 20
 	cfg.Cache.MaxBytes = 16 << 20
+	cfg.Security = DefaultSecurityConfig()
+	cfg.Security.AuthOff = true
 	if mod != nil {
 		mod(&cfg)
 	}

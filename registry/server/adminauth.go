@@ -1,0 +1,71 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// RequireAdmin wraps an admin handler: the caller needs a valid bearer token
+// with grunndata:admin, except for /healthz, /readyz and /metrics, which
+// orchestrators and scrapers call without tokens (bind the admin listener to
+// loopback or a private network). A nil auth lets everything through.
+func RequireAdmin(auth *Authenticator, next http.Handler) http.Handler {
+	if auth == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/healthz", "/readyz", "/metrics":
+			next.ServeHTTP(w, r)
+			return
+		}
+		p, aerr := auth.Authenticate([]byte(r.Header.Get("Authorization")))
+		if aerr != nil {
+			w.Header().Set("WWW-Authenticate", authHeaders[aerr])
+			writeHTTPProblem(w, 401, authBodies[aerr])
+			return
+		}
+		if p.Scopes&ScopeAdmin == 0 {
+			writeHTTPProblem(w, 403, problemBody(403, "forbidden", "Missing scope", "this route needs the scope grunndata:admin", "", "grunndata:admin"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeHTTPProblem(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// AuditHandler answers GET /admin/audit?subject=NIN: every audited access to
+// that person, oldest first, as a JSON array (the Normen question "who looked
+// this person up"). The subject travels in the query of an admin-only,
+// authenticated listener; it is never logged.
+func AuditHandler(dir string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", "GET")
+			writeHTTPProblem(w, 405, bodyMethodNotAllowed)
+			return
+		}
+		subject := r.URL.Query().Get("subject")
+		if subject == "" {
+			writeHTTPProblem(w, 400, problemBody(400, CodeInvalidBody, "Missing subject", "give ?subject=<person number>", "", ""))
+			return
+		}
+		out := []*AuditRecord{}
+		err := SearchAudit(dir, subject, func(rec *AuditRecord) bool {
+			c := *rec
+			out = append(out, &c)
+			return len(out) < 100000
+		})
+		if err != nil {
+			writeHTTPProblem(w, 500, bodyInternal)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(out)
+	})
+}
