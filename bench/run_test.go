@@ -1,0 +1,250 @@
+package bench
+
+import (
+	"context"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/valyala/fasthttp"
+)
+
+// testServer is a tiny API stand-in: it answers every request after
+// delay(n) (n counts requests from 0), 200 for ids in known (or every id if
+// known is nil) and 404 for the others, and counts what it served.
+type testServer struct {
+	URL    string
+	known  map[string]bool
+	served atomic.Int64
+	mu     sync.Mutex
+	paths  map[string]int
+	auth   map[string]int
+}
+
+func startServer(t *testing.T, delay func(n int64) time.Duration) *testServer {
+	return startKnownServer(t, delay, nil)
+}
+
+func startKnownServer(t *testing.T, delay func(n int64) time.Duration, known map[string]bool) *testServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{URL: "http://" + ln.Addr().String(), known: known, paths: map[string]int{}, auth: map[string]int{}}
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		n := ts.served.Add(1) - 1
+		if d := delay(n); d > 0 {
+			time.Sleep(d)
+		}
+		ts.mu.Lock()
+		ts.paths[string(ctx.Method())+" "+string(ctx.Path())]++
+		ts.auth[string(ctx.Request.Header.Peek("Authorization"))]++
+		ts.mu.Unlock()
+		id := string(ctx.Path()[strings.LastIndexByte(string(ctx.Path()), '/')+1:])
+		if ctx.IsPost() {
+			id = strings.TrimSuffix(strings.TrimPrefix(string(ctx.PostBody()), `{"nin":"`), `"}`)
+		}
+		if ts.known != nil && !ts.known[id] {
+			ctx.SetStatusCode(404)
+		}
+	}}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Shutdown() })
+	return ts
+}
+
+func herConfig(target string) Config {
+	cfg := DefaultConfig()
+	cfg.Target = target
+	cfg.Mix, _ = ParseMix("her=1")
+	cfg.MissRate, cfg.InvalidRate, cfg.Zipf = 0, 0, 0
+	cfg.IDs = &IDs{RouteHer: {"80001", "80002", "80003"}}
+	return cfg
+}
+
+// TestOpenLoopSlowServer: a server that can do 50 requests a second, asked
+// for 200 a second on one connection. The open loop keeps the schedule (it
+// reports the requested rate, and every due request it could not send), and
+// latency is measured from when each request was due, so it grows with the
+// queue; measured from the send (what a closed loop sees), it would stay at
+// the service time.
+func TestOpenLoopSlowServer(t *testing.T) {
+	ts := startServer(t, func(int64) time.Duration { return 20 * time.Millisecond })
+	cfg := herConfig(ts.URL)
+	cfg.Rate, cfg.Connections = 200, 1
+	cfg.Duration, cfg.Drain = time.Second, 500*time.Millisecond
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Mode != "open" || rep.RequestedRate != 200 || rep.Scheduled != 200 {
+		t.Errorf("mode %s, requested %.0f/s, scheduled %d; want open, 200/s, 200", rep.Mode, rep.RequestedRate, rep.Scheduled)
+	}
+	if rep.Sent != ts.served.Load() || rep.Completed != rep.Sent {
+		t.Errorf("sent %d, completed %d, server served %d", rep.Sent, rep.Completed, ts.served.Load())
+	}
+	// ≈ 1.5 s at 20 ms a request: about 75 sent, the rest never.
+	if rep.Sent < 50 || rep.Sent > 80 || rep.Unsent != rep.Scheduled-rep.Sent {
+		t.Errorf("sent %d, unsent %d of %d scheduled", rep.Sent, rep.Unsent, rep.Scheduled)
+	}
+	if rep.Throughput > 60 {
+		t.Errorf("throughput %.0f/s from a server that does 50/s", rep.Throughput)
+	}
+	svc, lat := rep.Total.Service, rep.Total.Latency
+	if svc.P50 < 19_000 || svc.P50 > 30_000 {
+		t.Errorf("service time p50 %.0fµs, want ≈ 20 ms", svc.P50)
+	}
+	// Request i is due at 5i ms and answered at ≈ 20(i+1) ms: the median
+	// of ≈ 75 requests waited ≈ 15·37 ms.
+	if lat.P50 < 300_000 || lat.Max < 800_000 {
+		t.Errorf("corrected latency p50 %.0fµs, max %.0fµs: the queue is not charged", lat.P50, lat.Max)
+	}
+	if rep.SendLag == nil || rep.SendLag.P50 < 200_000 {
+		t.Errorf("send lag %+v", rep.SendLag)
+	}
+
+	// The same server in closed loop: latency is the service time.
+	cfg.Rate = 0
+	cfg.Duration = 500 * time.Millisecond
+	rep, err = Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Mode != "closed" || rep.Total.Latency.P50 > 40_000 || rep.Total.Latency.P50 < 19_000 {
+		t.Errorf("closed loop: %s, latency %+v", rep.Mode, rep.Total.Latency)
+	}
+}
+
+// TestOpenLoopStall: the classic coordinated-omission case. The server
+// answers at once except for one request that takes 200 ms. A closed loop
+// on one connection records one slow request; the open loop also charges
+// the ≈ 100 requests that were due during the stall.
+func TestOpenLoopStall(t *testing.T) {
+	ts := startServer(t, func(n int64) time.Duration {
+		if n == 150 {
+			return 200 * time.Millisecond
+		}
+		return 0
+	})
+	cfg := herConfig(ts.URL)
+	cfg.Rate, cfg.Connections, cfg.Duration = 500, 1, time.Second
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Scheduled != 500 || rep.Sent != 500 || rep.Unsent != 0 || rep.Completed != 500 {
+		t.Fatalf("scheduled %d, sent %d, unsent %d, completed %d", rep.Scheduled, rep.Sent, rep.Unsent, rep.Completed)
+	}
+	lat, svc := rep.Total.Latency, rep.Total.Service
+	if svc.P99 > 50_000 || svc.Max < 200_000 {
+		t.Errorf("service time p99 %.0fµs, max %.0fµs: want one 200 ms outlier", svc.P99, svc.Max)
+	}
+	// 100 requests were due during the stall, waiting 200 ms down to 0:
+	// more than 10 % of all waited over 50 ms.
+	if lat.P90 < 50_000 || lat.Max < 190_000 {
+		t.Errorf("corrected latency p90 %.0fµs, max %.0fµs", lat.P90, lat.Max)
+	}
+	// The encoded histogram agrees.
+	h, err := hdr.Decode([]byte(rep.Routes[0].Histogram))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slow int64
+	for _, b := range h.Distribution() {
+		if b.From >= 50_000 {
+			slow += b.Count
+		}
+	}
+	// ≈ 75, more while the backlog drains on a busy machine; a closed
+	// loop would record 1.
+	if slow < 50 || slow > 250 {
+		t.Errorf("%d requests over 50 ms, want ≈ 75", slow)
+	}
+	// The stall shows in its second's tick.
+	var worst float64
+	for _, tk := range rep.Ticks {
+		worst = max(worst, tk.Max)
+	}
+	if worst < 190_000 {
+		t.Errorf("ticks %+v", rep.Ticks)
+	}
+}
+
+// TestRunCounts: every request sent is answered and counted once, with the
+// method, path, body and token the route needs.
+func TestRunCounts(t *testing.T) {
+	ids := testIDs(100)
+	known := map[string]bool{}
+	for _, l := range ids {
+		for _, id := range l {
+			known[id] = true
+		}
+	}
+	ts := startKnownServer(t, func(int64) time.Duration { return 0 }, known)
+	cfg := DefaultConfig()
+	cfg.Target = ts.URL
+	cfg.Duration, cfg.Connections = 300*time.Millisecond, 4
+	cfg.MissRate, cfg.InvalidRate = 0.2, 0
+	cfg.AuthToken = "t0ken"
+	cfg.IDs = ids
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sent == 0 || rep.Sent != ts.served.Load() || rep.Completed != rep.Sent || rep.TransportErrors != 0 {
+		t.Fatalf("sent %d, completed %d, transport errors %d, served %d", rep.Sent, rep.Completed, rep.TransportErrors, ts.served.Load())
+	}
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ts.auth["Bearer t0ken"] != int(rep.Sent) {
+		t.Errorf("authorization headers: %v", ts.auth)
+	}
+	for _, rr := range rep.Routes {
+		r, _ := ParseRoute(rr.Route)
+		var served int
+		for p, n := range ts.paths {
+			method, path, _ := strings.Cut(p, " ")
+			if method == r.Method() && strings.HasPrefix(path, routeInfos[r].path) {
+				served += n
+			}
+		}
+		if int64(served) != rr.Completed {
+			t.Errorf("%s: %d answered, server saw %d", rr.Route, rr.Completed, served)
+		}
+		// The stand-in answers 404 for misses and 200 for the rest.
+		if rr.Status["404"] != rr.Kinds["miss"].Completed || rr.Unexpected != 0 {
+			t.Errorf("%s: status %v, kinds %v", rr.Route, rr.Status, rr.Kinds)
+		}
+	}
+	if rep.Generator.CPUSeconds <= 0 || rep.Generator.MaxRatePerCore <= 0 {
+		t.Errorf("generator %+v", rep.Generator)
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	cfg := herConfig("http://127.0.0.1:1")
+	cfg.Timeout = time.Second
+	if _, err := Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "not reachable") {
+		t.Errorf("unreachable target: %v", err)
+	}
+	for _, mut := range []func(*Config){
+		func(c *Config) { c.Target = "127.0.0.1:8080" },
+		func(c *Config) { c.Duration = 0 },
+		func(c *Config) { c.Zipf = 0.5 },
+		func(c *Config) { c.MissRate, c.InvalidRate = 0.6, 0.6 },
+		func(c *Config) { c.ActivateEvery = time.Second },
+		func(c *Config) { c.IDs = nil; c.IDsFrom = "" },
+		func(c *Config) { c.IDs = &IDs{} },
+	} {
+		c := herConfig("http://127.0.0.1:1")
+		mut(&c)
+		if _, err := Run(context.Background(), c); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+}
