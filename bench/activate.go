@@ -69,6 +69,9 @@ func (a *activations) during(sec int) []string {
 type snapshotInfo struct {
 	Generation string `json:"generation"`
 	Active     bool   `json:"active"`
+	// Error is set on a generation whose manifest does not read: it
+	// cannot be activated.
+	Error string `json:"error"`
 }
 
 // activateLoop alternates the two newest generations every ActivateEvery
@@ -120,10 +123,18 @@ func (r *runner) activateOnce(ctx context.Context, client *http.Client) Activati
 		a.Status, a.Error = status, fmt.Sprintf("list generations: status %d: %s", status, bytes.TrimSpace(b))
 		return a
 	}
-	var gens []snapshotInfo
-	if err := json.Unmarshal(b, &gens); err != nil {
+	var all, gens []snapshotInfo
+	if err := json.Unmarshal(b, &all); err != nil {
 		a.Error = "list generations: " + err.Error()
 		return a
+	}
+	for _, g := range all {
+		if g.Active {
+			a.From = g.Generation
+		}
+		if g.Error == "" && g.Generation != "" {
+			gens = append(gens, g)
+		}
 	}
 	if len(gens) < 2 {
 		a.Error = fmt.Sprintf("need two generations to alternate, found %d", len(gens))
@@ -138,11 +149,6 @@ func (r *runner) activateOnce(ctx context.Context, client *http.Client) Activati
 		}
 		return gi < gj
 	})
-	for _, g := range gens {
-		if g.Active {
-			a.From = g.Generation
-		}
-	}
 	newest, second := gens[len(gens)-1], gens[len(gens)-2]
 	a.Generation = newest.Generation
 	if newest.Active {

@@ -2,7 +2,11 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -246,5 +250,75 @@ func TestRunErrors(t *testing.T) {
 		if _, err := Run(context.Background(), c); err == nil {
 			t.Errorf("%+v accepted", c)
 		}
+	}
+}
+
+// TestActivateEvery: the harness alternates the two newest generations
+// through the admin API, with the token, and reports each activation.
+func TestActivateEvery(t *testing.T) {
+	ts := startServer(t, func(int64) time.Duration { return 0 })
+	var mu sync.Mutex
+	active := "000003"
+	var posts []string
+	admin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer adm" {
+			w.WriteHeader(401)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case r.Method == "GET" && r.URL.Path == "/admin/snapshots":
+			var list []map[string]any
+			for _, g := range []string{"000001", "000002", "000003", "000004"} {
+				e := map[string]any{"generation": g, "active": g == active, "records": 1}
+				if g == "000004" {
+					e["error"] = "manifest: unexpected end of JSON input"
+				}
+				list = append(list, e)
+			}
+			json.NewEncoder(w).Encode(list)
+		case r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/activate"):
+			gen := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/admin/snapshots/"), "/activate")
+			posts = append(posts, gen)
+			active = gen
+			fmt.Fprintf(w, `{"generation":%q}`, gen)
+		default:
+			w.WriteHeader(404)
+		}
+	}))
+	defer admin.Close()
+	cfg := herConfig(ts.URL)
+	cfg.Duration, cfg.Connections, cfg.Rate = 1100*time.Millisecond, 2, 1000
+	cfg.Admin, cfg.ActivateEvery, cfg.AuthToken = admin.URL, 300*time.Millisecond, "adm"
+	var progress strings.Builder
+	cfg.Progress = &progress
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(posts, ","); got != "000002,000003,000002" {
+		t.Errorf("activated %s", got)
+	}
+	if len(rep.Activations) != 3 {
+		t.Fatalf("activations %+v", rep.Activations)
+	}
+	for i, a := range rep.Activations {
+		if a.Status != 200 || a.Error != "" || a.Generation != posts[i] || a.At < 0.3 || a.At > 1.1 {
+			t.Errorf("activation %d: %+v", i, a)
+		}
+	}
+	if rep.Activations[0].From != "000003" || rep.Activations[1].From != "000002" {
+		t.Errorf("from: %+v", rep.Activations)
+	}
+	if !strings.Contains(progress.String(), "← activated 000002") {
+		t.Errorf("progress:\n%s", progress.String())
+	}
+	var text strings.Builder
+	rep.WriteText(&text)
+	if !strings.Contains(text.String(), "000003 → 000002: status 200") {
+		t.Errorf("report:\n%s", text.String())
 	}
 }
