@@ -87,14 +87,44 @@ type Stats struct {
 	Duration time.Duration
 }
 
-// Report is the outcome of a load.
+// Report is the outcome of a load or a delta.
 type Report struct {
 	Generation string
+	// Parent is the generation a delta was applied to ("" for a load).
+	Parent     string
 	Registers  []Stats
 	SizeBytes  int64
 	Duration   time.Duration
 	RejectFile string
 	Activated  bool
+	// UnknownKeys counts keys of Freg person documents that the schema does
+	// not know ("entity" or "entity.key"), most frequent first. They are
+	// ignored, not rejected.
+	UnknownKeys []KeyCount
+	// Feeds describes each change feed a delta applied.
+	Feeds []FeedStats
+	// FeedPositions are the feed positions the generation records.
+	FeedPositions map[string]int64
+}
+
+// KeyCount is one unknown key and how often it was seen.
+type KeyCount struct {
+	Key   string
+	Count int64
+}
+
+func keyCounts(m map[string]int64) []KeyCount {
+	out := make([]KeyCount, 0, len(m))
+	for k, n := range m {
+		out = append(out, KeyCount{k, n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out
 }
 
 // ErrTooManyRejects fails a load whose reject ratio is above the limit.
@@ -112,6 +142,9 @@ type run struct {
 	sources []index.SourceFile
 	today   string
 	ctx     context.Context
+	// unknown counts keys of Freg person documents the schema does not
+	// know, by path (guarded by the Freg stage's mutex).
+	unknown map[string]int64
 }
 
 // Run performs a load. On error nothing is activated and the half-built
@@ -147,7 +180,8 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	if err != nil {
 		return rep, err
 	}
-	r := &run{cfg: cfg, log: cfg.Logger, b: b, stats: map[string]*Stats{}, today: cfg.Now().UTC().Format("2006-01-02"), ctx: ctx}
+	r := &run{cfg: cfg, log: cfg.Logger, b: b, stats: map[string]*Stats{}, today: cfg.Now().UTC().Format("2006-01-02"), ctx: ctx,
+		unknown: map[string]int64{}}
 	for _, name := range registerOrder {
 		r.stats[name] = &Stats{Register: name}
 	}
@@ -171,6 +205,7 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 				rep.Registers = append(rep.Registers, *s)
 			}
 		}
+		rep.UnknownKeys = keyCounts(r.unknown)
 		rep.Duration = time.Since(start)
 	}()
 
@@ -189,7 +224,12 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	if len(r.sources) == 0 {
 		return rep, fmt.Errorf("%w in %s (expected e.g. enheter_alle.json.gz, freg/, hpr.jsonl.gz)", ErrNoSources, cfg.From)
 	}
-	m := &index.Manifest{Sources: r.sources, Registers: map[string]index.RegisterStats{}}
+	positions, err := r.readFeedPositions()
+	if err != nil {
+		return rep, err
+	}
+	m := &index.Manifest{Sources: r.sources, Registers: map[string]index.RegisterStats{}, FeedPositions: positions}
+	rep.FeedPositions = positions
 	for name, s := range r.stats {
 		s.Rejects = r.rej.count(name)
 		if s.Files > 0 {
@@ -235,6 +275,10 @@ func (r *run) exists(name string) bool {
 	return err == nil
 }
 
+func isJSONL(name string) bool {
+	return strings.HasSuffix(name, ".jsonl") || strings.HasSuffix(name, ".jsonl.gz")
+}
+
 // fregFiles lists Folkeregisteret bulk files in From/freg, sorted.
 func (r *run) fregFiles() ([]string, error) {
 	ents, err := os.ReadDir(filepath.Join(r.cfg.From, "freg"))
@@ -247,7 +291,7 @@ func (r *run) fregFiles() ([]string, error) {
 	var out []string
 	for _, e := range ents {
 		n := e.Name()
-		if !e.IsDir() && (strings.HasSuffix(n, ".json.gz") || strings.HasSuffix(n, ".json")) {
+		if !e.IsDir() && (strings.HasSuffix(n, ".json.gz") || strings.HasSuffix(n, ".json") || isJSONL(n)) {
 			out = append(out, filepath.Join("freg", n))
 		}
 	}

@@ -3,6 +3,8 @@ package loader
 import (
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	"github.com/grunndata/grunndata/loader/brreg"
@@ -19,16 +21,78 @@ var (
 
 func pos(kind string, n int) string { return fmt.Sprintf("%s %d", kind, n) }
 
+// brregFile returns the one bulk file of Enhetsregisteret register base
+// ("enheter_alle") in From: JSON or CSV, gzip or not. Two of them is an
+// error: the loader will not guess which is newer.
+func (r *run) brregFile(base string) (string, error) {
+	var found []string
+	for _, ext := range []string{".json.gz", ".json", ".csv.gz", ".csv"} {
+		if r.exists(base + ext) {
+			found = append(found, base+ext)
+		}
+	}
+	if len(found) > 1 {
+		return "", fmt.Errorf("%s: found %s; keep one of them", r.cfg.From, strings.Join(found, " and "))
+	}
+	if len(found) == 0 {
+		return "", nil
+	}
+	return found[0], nil
+}
+
+// readBrreg reads a bulk file of either format.
+func readBrreg(name string, rd io.Reader, fn func(rec *brreg.Record) error) error {
+	if strings.HasSuffix(name, ".csv") || strings.HasSuffix(name, ".csv.gz") {
+		return brreg.ReadCSV(rd, fn)
+	}
+	return brreg.Read(rd, fn)
+}
+
+func recPos(rec *brreg.Record) string {
+	if rec.Line > 0 {
+		return pos("line", rec.Line)
+	}
+	return pos("index", rec.Index)
+}
+
+// orgCheck validates an enhet or underenhet record: a valid
+// organisasjonsnummer, navn and organisasjonsform (except on a deleted
+// entity, whose short SlettetEnhet body may lack them), a valid
+// overordnetEnhet when given and, for a live underenhet, present. It returns
+// the rule and detail of a reject, or rule "".
+func orgCheck(rec *brreg.Record, sub bool) (o, parent registry.Orgnr, hasParent bool, rule registry.Rule, detail string) {
+	o, err := registry.ParseOrgnr([]byte(rec.Orgnr))
+	if err != nil {
+		return o, parent, false, err.(*registry.IDError).Rule, "organisasjonsnummer"
+	}
+	if rec.Navn == "" && !rec.Deleted {
+		return o, parent, false, ruleRequired, "navn"
+	}
+	if rec.Form == "" && !rec.Deleted {
+		return o, parent, false, ruleRequired, "organisasjonsform"
+	}
+	if rec.Parent != "" {
+		if parent, err = registry.ParseOrgnr([]byte(rec.Parent)); err != nil {
+			return o, parent, false, err.(*registry.IDError).Rule, "overordnetEnhet"
+		}
+		hasParent = true
+	} else if sub && !rec.Deleted {
+		return o, parent, false, ruleRequired, "overordnetEnhet"
+	}
+	return o, parent, hasParent, "", ""
+}
+
 // loadBrreg loads enheter, then underenheter (whose overordnetEnhet must be
-// an enhet), then checks enheter's own overordnetEnhet references.
+// an enhet), then checks enheter's own overordnetEnhet references. Each
+// register comes from its JSON array or its CSV totalbestand.
 func (r *run) loadBrreg() error {
 	type parentRef struct {
 		child, parent registry.Orgnr
-		index         int
+		pos           string
 	}
 	var enhetParents []parentRef
 	load := func(name, reg string, sub bool) error {
-		if !r.exists(name) {
+		if name == "" {
 			return nil
 		}
 		s, err := r.open(name)
@@ -40,54 +104,33 @@ func (r *run) loadBrreg() error {
 		start := time.Now()
 		defer func() { st.Duration += time.Since(start) }()
 		var val []byte
-		err = brreg.Read(s.r, func(rec *brreg.Record) error {
-			p := pos("index", rec.Index)
+		err = readBrreg(name, s.r, func(rec *brreg.Record) error {
+			p := recPos(rec)
 			if rec.Err != nil {
-				r.reject(reg, name, p, "", ruleShape, rec.Err.Error())
+				r.reject(reg, name, p, rec.Orgnr, ruleShape, rec.Err.Error())
 				return nil
 			}
-			o, err := registry.ParseOrgnr([]byte(rec.Orgnr))
-			if err != nil {
-				r.reject(reg, name, p, rec.Orgnr, err.(*registry.IDError).Rule, "organisasjonsnummer")
+			o, parent, hasParent, rule, detail := orgCheck(rec, sub)
+			if rule != "" {
+				r.reject(reg, name, p, rec.Orgnr, rule, detail)
 				return nil
 			}
-			if rec.Navn == "" {
-				r.reject(reg, name, p, rec.Orgnr, ruleRequired, "navn")
-				return nil
-			}
-			if rec.Form == "" {
-				r.reject(reg, name, p, rec.Orgnr, ruleRequired, "organisasjonsform")
-				return nil
-			}
-			var parent registry.Orgnr
-			if rec.Parent != "" {
-				if parent, err = registry.ParseOrgnr([]byte(rec.Parent)); err != nil {
-					r.reject(reg, name, p, rec.Orgnr, err.(*registry.IDError).Rule, "overordnetEnhet")
+			if sub && hasParent {
+				pk := registry.OrgKey(parent)
+				ok, err := r.b.Has(pk.Bytes())
+				if err != nil {
+					return err
+				}
+				if !ok {
+					r.reject(reg, name, p, rec.Orgnr, ruleReference, "overordnetEnhet "+rec.Parent+" is not an enhet")
 					return nil
 				}
-			}
-			if sub {
-				if rec.Parent == "" && !rec.Deleted {
-					r.reject(reg, name, p, rec.Orgnr, ruleRequired, "overordnetEnhet")
-					return nil
+				ik := registry.PairKey(registry.IdxSubunits, parent[:], o[:])
+				if err := r.b.Add(ik.Bytes(), nil); err != nil {
+					return err
 				}
-				if rec.Parent != "" {
-					pk := registry.OrgKey(parent)
-					ok, err := r.b.Has(pk.Bytes())
-					if err != nil {
-						return err
-					}
-					if !ok {
-						r.reject(reg, name, p, rec.Orgnr, ruleReference, "overordnetEnhet "+rec.Parent+" is not an enhet")
-						return nil
-					}
-					ik := registry.PairKey(registry.IdxSubunits, parent[:], o[:])
-					if err := r.b.Add(ik.Bytes(), nil); err != nil {
-						return err
-					}
-				}
-			} else if rec.Parent != "" {
-				enhetParents = append(enhetParents, parentRef{o, parent, rec.Index})
+			} else if hasParent {
+				enhetParents = append(enhetParents, parentRef{o, parent, p})
 			}
 			k := registry.OrgKey(o)
 			val = registry.AppendValue(val[:0], 0, rec.JSON, nil)
@@ -98,6 +141,7 @@ func (r *run) loadBrreg() error {
 			return nil
 		})
 		if err != nil {
+			s.f.Close()
 			return parseErr(name, err)
 		}
 		st.Bytes += s.size
@@ -106,7 +150,15 @@ func (r *run) loadBrreg() error {
 		}
 		return r.checkRatio(reg)
 	}
-	if err := load("enheter_alle.json.gz", RegEnheter, false); err != nil {
+	enheter, err := r.brregFile("enheter_alle")
+	if err != nil {
+		return err
+	}
+	underenheter, err := r.brregFile("underenheter_alle")
+	if err != nil {
+		return err
+	}
+	if err := load(enheter, RegEnheter, false); err != nil {
 		return err
 	}
 	if err := r.b.Flush(); err != nil {
@@ -125,7 +177,7 @@ func (r *run) loadBrreg() error {
 				return err
 			}
 			r.stats[RegEnheter].Records--
-			r.reject(RegEnheter, "enheter_alle.json.gz", pos("index", ref.index), ref.child.String(), ruleReference,
+			r.reject(RegEnheter, enheter, ref.pos, ref.child.String(), ruleReference,
 				"overordnetEnhet "+ref.parent.String()+" is not an enhet")
 			continue
 		}
@@ -137,5 +189,5 @@ func (r *run) loadBrreg() error {
 	if err := r.checkRatio(RegEnheter); err != nil {
 		return err
 	}
-	return load("underenheter_alle.json.gz", RegUnderenheter, true)
+	return load(underenheter, RegUnderenheter, true)
 }

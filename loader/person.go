@@ -8,9 +8,11 @@ import (
 	"github.com/grunndata/grunndata/registry"
 )
 
-// loadFreg loads every Folkeregisteret bulk file, Workers files at a time.
-// Each person is stored under every number it has had (D-number and
-// fødselsnummer), with a full and, for protected persons, a restricted view.
+// loadFreg loads every Folkeregisteret bulk file, Workers files at a time:
+// bulkoppslag responses (*.json[.gz]) and JSON lines of person documents
+// (*.jsonl[.gz]). Each person is stored under every number it has had
+// (D-number and fødselsnummer), with a full and, for protected persons, a
+// restricted view. Keys the Freg schema does not know are counted.
 func (r *run) loadFreg() error {
 	files, err := r.fregFiles()
 	if err != nil || len(files) == 0 {
@@ -44,8 +46,16 @@ func (r *run) loadFreg() error {
 			}
 			var out []kv
 			var records int64
-			err = freg.ReadBulk(s.r, func(it *freg.Item) error {
-				p := pos("oppslag", it.Index)
+			unknown := map[string]int64{}
+			read, kind := freg.ReadBulk, "oppslag"
+			if isJSONL(name) {
+				read, kind = freg.ReadLines, "line"
+			}
+			err = read(s.r, func(it *freg.Item) error {
+				p := pos(kind, it.Index)
+				for _, k := range it.Unknown {
+					unknown[k]++
+				}
 				switch {
 				case it.Err != nil:
 					r.reject(RegPersons, name, p, maskNIN(it.NIN), ruleShape, it.Err.Error())
@@ -90,6 +100,9 @@ func (r *run) loadFreg() error {
 				err = parseErr(name, err)
 			}
 			mu.Lock()
+			for k, n := range unknown {
+				r.unknown[k] += n
+			}
 			st.Files++
 			st.Bytes += s.size
 			st.Records += records

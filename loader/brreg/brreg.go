@@ -1,11 +1,14 @@
-// Package brreg parses Enhetsregisteret (Brønnøysundregistrene) bulk files:
-// the gzip JSON arrays `enheter_alle.json.gz` and `underenheter_alle.json.gz`
-// with the v2 field names, with or without `links`/`_links`. It is pure:
-// io.Reader in, records out.
+// Package brreg parses what Enhetsregisteret (Brønnøysundregistrene)
+// delivers: the bulk JSON arrays `enheter_alle.json.gz` and
+// `underenheter_alle.json.gz` with the v2 field names, with or without
+// `links`/`_links` (Read); the CSV totalbestand (ReadCSV); and pages of the
+// update feeds `/api/oppdateringer/enheter|underenheter` (ReadPage). It is
+// pure: io.Reader in, records out.
 //
 // The served JSON is the record itself, compacted: every field round-trips,
 // including fields not known to us, nullable `antallAnsatte`, `historiskeNavn`
-// with its odd date format and `kapital.belop` as an exact decimal.
+// with its odd date format and `kapital.belop` as an exact decimal. A CSV row
+// is rebuilt into the same shape (see ReadCSV).
 package brreg
 
 import (
@@ -18,8 +21,11 @@ import (
 
 // Record is one enhet or underenhet.
 type Record struct {
-	// Index is the 0-based position in the array (for reject reports).
+	// Index is the 0-based position in the array, or the data row number
+	// in a CSV file (for reject reports).
 	Index int
+	// Line is the first line of a CSV row (0 for JSON).
+	Line int
 	// Orgnr is organisasjonsnummer as given (not yet validated).
 	Orgnr string
 	Navn  string

@@ -1,12 +1,16 @@
 // Package freg parses Folkeregisteret person documents as Skatteetaten
 // delivers them: files of `bulkoppslag` responses (`{"oppslag":[…]}`, an item
-// may carry `feilmelding` instead of a person). It is pure: io.Reader in,
-// persons out.
+// may carry `feilmelding` instead of a person; ReadBulk), JSON lines of bare
+// person documents (ReadLines), pages of the event feed `hendelser/feed`
+// (ReadFeed) and the person documents a feed refers to (ReadDocuments). It
+// is pure: io.Reader in, persons out.
 //
 // Every entity in a Freg person is an array of versions (except doedsfall and
-// falskIdentitet); the current one has erGjeldende true. Enumerations are
-// matched case-insensitively (the official examples mix UGRADERT and
-// ugradert) and written in Freg's canonical case. Unknown keys are ignored.
+// falskIdentitet); the current one has erGjeldende true, the others are
+// history. Enumerations are matched case-insensitively (the official examples
+// mix UGRADERT and ugradert) and written in Freg's canonical case. Unknown
+// keys are ignored, and reported through Item.Unknown so the loader can count
+// them.
 package freg
 
 import (
@@ -28,8 +32,43 @@ type Item struct {
 	NIN         string
 	Person      *Person
 	Feilmelding json.RawMessage
+	// Unknown lists the keys of the person document the schema does not
+	// know ("entity" or "entity.key"); usually nil.
+	Unknown []string
 	// Err is set when the item is valid JSON of the wrong shape.
 	Err error
+}
+
+// ParsePerson decodes one person document (a Folkeregisterperson object)
+// and lists the keys of it the schema does not know.
+func ParsePerson(raw []byte) (p *Person, unknown []string, err error) {
+	p = new(Person)
+	if err := json.Unmarshal(raw, p); err != nil {
+		return nil, nil, err
+	}
+	scanUnknown(raw, func(path string) { unknown = append(unknown, path) })
+	return p, unknown, nil
+}
+
+// ReadLines streams JSON lines of bare person documents (what
+// `personer/{id}` returns, one per line), calling fn per line with
+// Item.Index set to the 1-based line number and NIN to the person's current
+// number. A line that is not JSON is ErrStructure.
+func ReadLines(r io.Reader, fn func(it *Item) error) error {
+	return jsonl.Lines(r, func(line int, b []byte) error {
+		it := Item{Index: line}
+		p, unknown, err := ParsePerson(b)
+		if err != nil {
+			if !json.Valid(b) {
+				return fmt.Errorf("%w: line %d: %w", jsonl.ErrStructure, line, err)
+			}
+			it.Err = err
+		} else {
+			it.Person, it.Unknown = p, unknown
+			it.NIN = p.summaryNIN()
+		}
+		return fn(&it)
+	})
 }
 
 // ReadBulk streams a bulkoppslag response, calling fn per oppslag item.
@@ -64,13 +103,16 @@ func ReadBulk(r io.Reader, fn func(it *Item) error) error {
 			it := Item{Index: i}
 			var w struct {
 				NIN         string          `json:"foedselsEllerDNummer"`
-				Person      *Person         `json:"folkeregisterperson"`
+				Person      json.RawMessage `json:"folkeregisterperson"`
 				Feilmelding json.RawMessage `json:"feilmelding"`
 			}
 			if err := json.Unmarshal(raw, &w); err != nil {
 				it.Err = err
 			} else {
-				it.NIN, it.Person, it.Feilmelding = w.NIN, w.Person, w.Feilmelding
+				it.NIN, it.Feilmelding = w.NIN, w.Feilmelding
+				if len(w.Person) > 0 && string(w.Person) != "null" {
+					it.Person, it.Unknown, it.Err = ParsePerson(w.Person)
+				}
 			}
 			if err := fn(&it); err != nil {
 				return err
@@ -105,8 +147,12 @@ func expectDelim(dec *json.Decoder, d json.Delim) error {
 
 // meta is the registry metadata every versioned element carries.
 type meta struct {
-	ErGjeldende bool `json:"erGjeldende"`
+	ErGjeldende bool   `json:"erGjeldende"`
+	Gyldig      string `json:"gyldighetstidspunkt"`
+	Opphoer     string `json:"opphoerstidspunkt"`
 }
+
+func (m meta) current() bool { return m.ErGjeldende }
 
 // Person is the subset of a Freg person document the service serves.
 type Person struct {
@@ -166,7 +212,9 @@ type Person struct {
 // Address is one version of an address entity, kept as Freg wrote it.
 type Address struct {
 	Current bool
-	Grading Grading
+	// Gyldig and Opphoer are gyldighetstidspunkt and opphoerstidspunkt.
+	Gyldig, Opphoer string
+	Grading         Grading
 	// Postnummer and Kommunenummer are pulled out for search and filters.
 	Postnummer, Kommunenummer string
 	Raw                       json.RawMessage
@@ -176,6 +224,8 @@ type Address struct {
 func (a *Address) UnmarshalJSON(b []byte) error {
 	var f struct {
 		ErGjeldende      bool   `json:"erGjeldende"`
+		Gyldig           string `json:"gyldighetstidspunkt"`
+		Opphoer          string `json:"opphoerstidspunkt"`
 		Adressegradering string `json:"adressegradering"`
 		Vegadresse       *struct {
 			Kommunenummer string `json:"kommunenummer"`
@@ -199,7 +249,7 @@ func (a *Address) UnmarshalJSON(b []byte) error {
 	if !ok && f.Adressegradering != "" {
 		return fmt.Errorf("adressegradering %q: not a grading", f.Adressegradering)
 	}
-	a.Current, a.Grading = f.ErGjeldende, g
+	a.Current, a.Grading, a.Gyldig, a.Opphoer = f.ErGjeldende, g, f.Gyldig, f.Opphoer
 	if v := f.Vegadresse; v != nil {
 		a.Kommunenummer = v.Kommunenummer
 		if v.Poststed != nil {

@@ -20,16 +20,31 @@ type Summary struct {
 	Status                    string
 }
 
-// View encodes the person as the API serves it (docs/api.md): current values
-// only. full is for callers allowed to see protected addresses; restricted
-// withholds every address of a protected person and says so. For an
-// unprotected person restricted is nil (the same bytes serve everyone).
+// currentOf returns the index of the current version in list: the first
+// element with erGjeldende true, or -1.
+func currentOf[T interface{ current() bool }](list []T) int {
+	for i := range list {
+		if list[i].current() {
+			return i
+		}
+	}
+	return -1
+}
+
+func (a Address) current() bool { return a.Current }
+
+// View encodes the person as the API serves it: current values, then the
+// earlier versions Freg sent (history, when the document has any). full is
+// for callers allowed to see protected addresses; restricted withholds every
+// address of a protected person and says so, and leaves out earlier
+// addresses that were graded themselves. When the two would be equal
+// restricted is nil (the same bytes serve everyone).
 func (p *Person) View(dst []byte) (full, restricted []byte, s Summary) {
 	s = p.summary()
 	start := len(dst)
 	dst = p.appendView(dst, &s, true)
 	full = dst[start:]
-	if s.Grading != Ugradert {
+	if s.Grading != Ugradert || p.gradedHistory() {
 		start = len(dst)
 		dst = p.appendView(dst, &s, false)
 		restricted = dst[start:]
@@ -37,16 +52,40 @@ func (p *Person) View(dst []byte) (full, restricted []byte, s Summary) {
 	return full, restricted, s
 }
 
-func (p *Person) summary() Summary {
-	var s Summary
-	for _, id := range p.Identifikasjonsnummer {
-		if id.ErGjeldende && canonical(id.Status, idStatusNames...) != "opphoert" && s.NIN == "" {
-			s.NIN = id.FoedselsEllerDNummer
+// summaryNIN returns the number the person is served under.
+func (p *Person) summaryNIN() string {
+	for i := range p.Identifikasjonsnummer {
+		id := &p.Identifikasjonsnummer[i]
+		if id.ErGjeldende && canonical(id.Status, idStatusNames...) != "opphoert" {
+			return id.FoedselsEllerDNummer
 		}
 	}
-	if s.NIN == "" && len(p.Identifikasjonsnummer) > 0 {
-		s.NIN = p.Identifikasjonsnummer[0].FoedselsEllerDNummer
+	if len(p.Identifikasjonsnummer) > 0 {
+		return p.Identifikasjonsnummer[0].FoedselsEllerDNummer
 	}
+	return ""
+}
+
+func (p *Person) addressLists() [5][]Address {
+	return [5][]Address{p.Bostedsadresse, p.Oppholdsadresse, p.DeltBosted, p.Postadresse, p.PostadresseIUtlandet}
+}
+
+// gradedHistory reports whether an earlier (not current) address version is
+// graded: it must not reach callers without the protected scope.
+func (p *Person) gradedHistory() bool {
+	for _, list := range p.addressLists() {
+		for _, a := range list {
+			if !a.Current && a.Grading != Ugradert {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (p *Person) summary() Summary {
+	var s Summary
+	s.NIN = p.summaryNIN()
 	if s.NIN != "" {
 		s.Identifiers = append(s.Identifiers, s.NIN)
 	}
@@ -62,32 +101,24 @@ func (p *Person) summary() Summary {
 			}
 		}
 	}
-	for _, list := range [][]Address{p.Bostedsadresse, p.Oppholdsadresse, p.DeltBosted, p.Postadresse, p.PostadresseIUtlandet} {
+	for _, list := range p.addressLists() {
 		for _, a := range list {
 			if a.Current && a.Grading > s.Grading {
 				s.Grading = a.Grading
 			}
 		}
 	}
-	for _, n := range p.Navn {
-		if n.ErGjeldende {
-			s.Given, s.Family = n.Fornavn, n.Etternavn
-		}
+	if i := currentOf(p.Navn); i >= 0 {
+		s.Given, s.Family = p.Navn[i].Fornavn, p.Navn[i].Etternavn
 	}
-	for _, f := range p.Foedsel {
-		if f.ErGjeldende {
-			s.BirthDate = f.Foedselsdato
-		}
+	if i := currentOf(p.Foedsel); i >= 0 {
+		s.BirthDate = p.Foedsel[i].Foedselsdato
 	}
-	for _, a := range p.Bostedsadresse {
-		if a.Current {
-			s.Postnummer, s.Kommunenummer = a.Postnummer, a.Kommunenummer
-		}
+	if i := currentOf(p.Bostedsadresse); i >= 0 {
+		s.Postnummer, s.Kommunenummer = p.Bostedsadresse[i].Postnummer, p.Bostedsadresse[i].Kommunenummer
 	}
-	for _, st := range p.Status {
-		if st.ErGjeldende {
-			s.Status = canonical(st.Status, statusNames...)
-		}
+	if i := currentOf(p.Status); i >= 0 {
+		s.Status = canonical(p.Status[i].Status, statusNames...)
 	}
 	return s
 }
@@ -104,20 +135,29 @@ func appendField(dst []byte, name, value string) []byte {
 	return appendStr(dst, value)
 }
 
-func appendCurrentAddress(dst []byte, name string, list []Address, allowed bool) []byte {
-	for _, a := range list {
-		if !a.Current {
-			continue
-		}
-		dst = append(dst, ',', '"')
-		dst = append(dst, name...)
-		dst = append(dst, '"', ':')
-		if allowed {
-			return append(dst, a.Raw...)
-		}
-		return append(dst, "null"...)
+// appendPeriod appends ,"from":…,"to":… for the non-empty ones.
+func appendPeriod(dst []byte, m *meta) []byte {
+	if m.Gyldig != "" {
+		dst = appendField(dst, "from", m.Gyldig)
+	}
+	if m.Opphoer != "" {
+		dst = appendField(dst, "to", m.Opphoer)
 	}
 	return dst
+}
+
+func appendCurrentAddress(dst []byte, name string, list []Address, allowed bool) []byte {
+	i := currentOf(list)
+	if i < 0 {
+		return dst
+	}
+	dst = append(dst, ',', '"')
+	dst = append(dst, name...)
+	dst = append(dst, '"', ':')
+	if allowed {
+		return append(dst, list[i].Raw...)
+	}
+	return append(dst, "null"...)
 }
 
 func (p *Person) appendView(dst []byte, s *Summary, seeProtected bool) []byte {
@@ -143,43 +183,31 @@ func (p *Person) appendView(dst []byte, s *Summary, seeProtected bool) []byte {
 	}
 	dst = append(dst, ']')
 	dst = appendField(dst, "status", s.Status)
-	for _, n := range p.Navn {
-		if n.ErGjeldende {
-			dst = append(dst, `,"name":{"given":`...)
-			dst = appendStr(dst, n.Fornavn)
-			if n.Mellomnavn != "" {
-				dst = appendField(dst, "middle", n.Mellomnavn)
-			}
-			dst = appendField(dst, "family", n.Etternavn)
-			dst = append(dst, '}')
+	if i := currentOf(p.Navn); i >= 0 {
+		dst = append(dst, `,"name":`...)
+		dst = p.appendName(dst, i, false)
+	}
+	if i := currentOf(p.Foedsel); i >= 0 {
+		f := &p.Foedsel[i]
+		if f.Foedselsdato != "" {
+			dst = appendField(dst, "birthDate", f.Foedselsdato)
+		}
+		if y, err := strconv.Atoi(f.Foedselsaar); err == nil {
+			dst = append(dst, `,"birthYear":`...)
+			dst = strconv.AppendInt(dst, int64(y), 10)
+		}
+		if f.Foedeland != "" {
+			dst = appendField(dst, "birthCountry", f.Foedeland)
 		}
 	}
-	for _, f := range p.Foedsel {
-		if f.ErGjeldende {
-			if f.Foedselsdato != "" {
-				dst = appendField(dst, "birthDate", f.Foedselsdato)
-			}
-			if y, err := strconv.Atoi(f.Foedselsaar); err == nil {
-				dst = append(dst, `,"birthYear":`...)
-				dst = strconv.AppendInt(dst, int64(y), 10)
-			}
-			if f.Foedeland != "" {
-				dst = appendField(dst, "birthCountry", f.Foedeland)
-			}
-		}
-	}
-	for _, k := range p.Kjoenn {
-		if k.ErGjeldende {
-			dst = appendField(dst, "gender", canonical(k.Kjoenn, kjoennNames...))
-		}
+	if i := currentOf(p.Kjoenn); i >= 0 {
+		dst = appendField(dst, "gender", canonical(p.Kjoenn[i].Kjoenn, kjoennNames...))
 	}
 	if p.Doedsfall != nil {
 		dst = appendField(dst, "deathDate", p.Doedsfall.Doedsdato)
 	}
-	for _, v := range p.Sivilstand {
-		if v.ErGjeldende {
-			dst = appendField(dst, "maritalStatus", canonical(v.Sivilstand, sivilstandNames...))
-		}
+	if i := currentOf(p.Sivilstand); i >= 0 {
+		dst = appendField(dst, "maritalStatus", canonical(p.Sivilstand[i].Sivilstand, sivilstandNames...))
 	}
 	dst = append(dst, `,"citizenships":[`...)
 	n := 0
@@ -217,6 +245,105 @@ func (p *Person) appendView(dst []byte, s *Summary, seeProtected bool) []byte {
 			n++
 		}
 	}
-	dst = append(dst, "]}"...)
-	return dst
+	dst = append(dst, ']')
+	dst = p.appendHistory(dst, allowed, seeProtected)
+	return append(dst, '}')
+}
+
+func (p *Person) appendName(dst []byte, i int, period bool) []byte {
+	v := &p.Navn[i]
+	dst = append(dst, `{"given":`...)
+	dst = appendStr(dst, v.Fornavn)
+	if v.Mellomnavn != "" {
+		dst = appendField(dst, "middle", v.Mellomnavn)
+	}
+	dst = appendField(dst, "family", v.Etternavn)
+	if period {
+		dst = appendPeriod(dst, &v.meta)
+	}
+	return append(dst, '}')
+}
+
+// history writes one list of earlier versions: `,"name":[…]`, opening the
+// history object first if needed.
+type history struct {
+	dst  []byte
+	open bool
+}
+
+func (h *history) list(name string, n int, elem func(dst []byte, i int) ([]byte, bool)) {
+	k := 0
+	for i := 0; i < n; i++ {
+		mark := len(h.dst)
+		if !h.open {
+			h.dst = append(h.dst, `,"history":{`...)
+		} else if k == 0 {
+			h.dst = append(h.dst, ',')
+		}
+		if k == 0 {
+			h.dst = append(h.dst, '"')
+			h.dst = append(h.dst, name...)
+			h.dst = append(h.dst, `":[`...)
+		} else {
+			h.dst = append(h.dst, ',')
+		}
+		var ok bool
+		if h.dst, ok = elem(h.dst, i); !ok {
+			h.dst = h.dst[:mark]
+			continue
+		}
+		h.open = true
+		k++
+	}
+	if k > 0 {
+		h.dst = append(h.dst, ']')
+	}
+}
+
+// appendHistory appends the earlier versions of names, statuses, marital
+// statuses and addresses. Earlier addresses are shown under the same rule as
+// current ones (allowed), and a graded earlier address only to callers who
+// may see protected addresses.
+func (p *Person) appendHistory(dst []byte, allowed, seeProtected bool) []byte {
+	h := history{dst: dst}
+	h.list("names", len(p.Navn), func(dst []byte, i int) ([]byte, bool) {
+		if p.Navn[i].ErGjeldende {
+			return dst, false
+		}
+		return p.appendName(dst, i, true), true
+	})
+	h.list("statuses", len(p.Status), func(dst []byte, i int) ([]byte, bool) {
+		v := &p.Status[i]
+		if v.ErGjeldende {
+			return dst, false
+		}
+		dst = append(dst, `{"status":`...)
+		dst = appendStr(dst, canonical(v.Status, statusNames...))
+		return append(appendPeriod(dst, &v.meta), '}'), true
+	})
+	h.list("maritalStatuses", len(p.Sivilstand), func(dst []byte, i int) ([]byte, bool) {
+		v := &p.Sivilstand[i]
+		if v.ErGjeldende {
+			return dst, false
+		}
+		dst = append(dst, `{"maritalStatus":`...)
+		dst = appendStr(dst, canonical(v.Sivilstand, sivilstandNames...))
+		return append(appendPeriod(dst, &v.meta), '}'), true
+	})
+	if allowed {
+		for j, list := range p.addressLists() {
+			name := [...]string{"residentialAddresses", "temporaryAddresses", "sharedResidences", "postalAddresses", "postalAddressesAbroad"}[j]
+			h.list(name, len(list), func(dst []byte, i int) ([]byte, bool) {
+				a := &list[i]
+				if a.Current || (a.Grading != Ugradert && !seeProtected) {
+					return dst, false
+				}
+				return append(dst, a.Raw...), true
+			})
+		}
+	}
+	if h.open {
+		h.dst = append(h.dst, '}')
+	}
+	return h.dst
 }
