@@ -172,7 +172,7 @@ func (r *run) loadFLR() error {
 	}
 	const pname = "flr_patients.jsonl.gz"
 	err = r.loadFile(pname, RegGPPatients, func(s *source) error {
-		var body, val []byte
+		var body, val, rbody, pval []byte
 		return flr.ReadPatients(s.r, func(pt *flr.Patient) error {
 			p := pos("line", pt.Line)
 			if r.rejectShape(RegGPPatients, pname, p, maskNIN(pt.NIN), pt.Missing, pt.Err) {
@@ -188,11 +188,18 @@ func (r *run) loadFLR() error {
 				r.reject(RegGPPatients, pname, p, maskNIN(pt.NIN), ruleReference, "gpContractId "+itoa(pt.ContractID)+" is not a contract")
 				return nil
 			}
-			if ok, err := r.has(registry.PersonKey(n)); err != nil {
-				return err
-			} else if !ok {
+			pk := registry.PersonKey(n)
+			pv, err := r.b.Get(pval[:0], &pk)
+			if err == registry.ErrNotFound {
 				r.reject(RegGPPatients, pname, p, maskNIN(pt.NIN), ruleReference, "patientNin is not a Folkeregisteret person")
 				return nil
+			} else if err != nil {
+				return err
+			}
+			pval = pv
+			pflags, _, _, err := registry.DecodeValue(pv)
+			if err != nil {
+				return err
 			}
 			r.stats[RegGPPatients].Records++
 			if !pt.Period.Contains(r.today) {
@@ -211,8 +218,24 @@ func (r *run) loadFLR() error {
 			body = append(body, `,"contract":`...)
 			body = append(body, c.json...)
 			body = append(body, '}')
+			// A protected patient's GP office gives away where the patient
+			// lives (lists are local): restricted callers get the GP
+			// association without the contract's office and municipality.
+			var restricted []byte
+			if pflags&registry.FlagRestricted != 0 {
+				restricted = append(rbody[:0], `{"patientNin":`...)
+				restricted = appendQuoted(restricted, pt.NIN)
+				restricted = append(restricted, `,"gpContractId":`...)
+				restricted = appendInt(restricted, pt.ContractID)
+				restricted = append(restricted, `,"gpHerId":`...)
+				restricted = appendHer(restricted, c.gpHerID)
+				restricted = append(restricted, `,"period":`...)
+				restricted = append(restricted, period...)
+				restricted = append(restricted, `,"patientAddressProtected":true}`...)
+				rbody = restricted
+			}
 			k := registry.GPPatientKey(n)
-			val = registry.AppendValue(val[:0], 0, body, nil)
+			val = registry.AppendValue(val[:0], 0, body, restricted)
 			return r.b.Add(k.Bytes(), val)
 		})
 	})

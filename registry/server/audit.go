@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -371,25 +372,50 @@ func (a *Audit) Close() error {
 
 // VerifyAudit checks the whole chain in dir: sequence numbers, prev links,
 // hashes and HEAD. It returns the number of records and the first problem.
+//
+// The log may run ahead of HEAD (a crash between the log's fsync and HEAD's)
+// and its last line may be torn (a crash mid-write of a batch no client was
+// answered for); both are accepted. A log that ends before the record HEAD
+// names has lost records.
 func VerifyAudit(dir string) (int64, error) {
 	files, err := auditFiles(dir)
+	if err != nil {
+		return 0, err
+	}
+	headSeq, headHash, err := readAuditHead(dir)
 	if err != nil {
 		return 0, err
 	}
 	var prev [32]byte
 	var n int64
 	var seq uint64
-	for _, name := range files {
+	headSeen := headSeq == 0
+	for fi, name := range files {
 		f, err := os.Open(filepath.Join(dir, name))
 		if err != nil {
 			return n, err
 		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		br := bufio.NewReaderSize(f, 1<<20)
 		line := 0
-		for sc.Scan() {
+		for {
+			b, rerr := br.ReadSlice('\n')
+			if rerr == bufio.ErrBufferFull {
+				f.Close()
+				return n, fmt.Errorf("%s line %d: record too long", name, line+1)
+			}
+			if rerr != nil && rerr != io.EOF {
+				f.Close()
+				return n, rerr
+			}
+			if rerr == io.EOF {
+				if len(b) > 0 && fi != len(files)-1 {
+					f.Close()
+					return n, fmt.Errorf("%s line %d: incomplete record inside the log", name, line+1)
+				}
+				break // a torn tail of the last file is ignored
+			}
 			line++
-			b := sc.Bytes()
+			b = b[:len(b)-1]
 			i := bytes.LastIndex(b, []byte(`,"hash":"`))
 			if i < 0 || len(b) != i+len(`,"hash":"`)+64+2 {
 				f.Close()
@@ -418,31 +444,42 @@ func VerifyAudit(dir string) (int64, error) {
 			}
 			seq = r.Seq
 			n++
+			if seq == headSeq {
+				if r.Hash != headHash {
+					f.Close()
+					return n, fmt.Errorf("record %d does not match HEAD: the log was rewritten", seq)
+				}
+				headSeen = true
+			}
 		}
-		err = sc.Err()
 		f.Close()
-		if err != nil {
-			return n, err
-		}
 	}
-	hb, err := os.ReadFile(filepath.Join(dir, auditHead))
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) && n == 0 {
-			return 0, nil
-		}
-		return n, fmt.Errorf("read HEAD: %w", err)
-	}
-	fields := strings.Fields(string(hb))
-	if n == 0 && len(fields) == 0 {
-		return 0, nil
-	}
-	if len(fields) != 2 {
-		return n, errors.New("HEAD is malformed")
-	}
-	if hs, _ := strconv.ParseUint(fields[0], 10, 64); hs != seq || fields[1] != hex.EncodeToString(prev[:]) {
-		return n, fmt.Errorf("HEAD names record %s but the log ends at %d: records were removed from the end", fields[0], seq)
+	if !headSeen {
+		return n, fmt.Errorf("HEAD names record %d but the log ends at %d: records were removed from the end", headSeq, seq)
 	}
 	return n, nil
+}
+
+func readAuditHead(dir string) (uint64, string, error) {
+	hb, err := os.ReadFile(filepath.Join(dir, auditHead))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return 0, "", nil
+		}
+		return 0, "", fmt.Errorf("read HEAD: %w", err)
+	}
+	fields := strings.Fields(string(hb))
+	if len(fields) == 0 {
+		return 0, "", nil
+	}
+	if len(fields) != 2 {
+		return 0, "", errors.New("audit HEAD is malformed")
+	}
+	seq, err := strconv.ParseUint(fields[0], 10, 64)
+	if err != nil {
+		return 0, "", errors.New("audit HEAD is malformed")
+	}
+	return seq, fields[1], nil
 }
 
 // SearchAudit calls fn for each record whose subjects include subject.

@@ -1,0 +1,336 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/grunndata/grunndata/loader/loadertest"
+	"github.com/grunndata/grunndata/registry/server"
+)
+
+// authMain starts the daemon with authentication on against a development
+// key in a temporary directory; mint returns tokens for it.
+func authMain(t *testing.T, data string) (*Main, func(scopes ...string) string) {
+	t.Helper()
+	keyDir := t.TempDir()
+	key, err := devKey(keyDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := MustRunMain(t, data, func(c *ServeConfig) {
+		c.Security.AuthOff = false
+		c.Security.JWKS = filepath.Join(keyDir, devJWKSFile)
+		c.Security.Auth.Issuer, c.Security.Auth.Audience = devIssuer, devAudience
+	})
+	mint := func(scopes ...string) string {
+		tok, err := mintToken(key, TokenClaims{Scopes: scopes, ClientID: "epj-test-client", OrgnrParent: "999999999",
+			OrgnrChild: "888888888", TTL: time.Hour, Issuer: devIssuer, Audience: devAudience}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	return m, mint
+}
+
+func doAuth(t *testing.T, method, url, token, body string) response {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode == 401 && res.Header.Get("WWW-Authenticate") == "" {
+		t.Fatalf("401 without WWW-Authenticate")
+	}
+	return response{res.StatusCode, res.Header.Get("Content-Type"), b}
+}
+
+func TestAuthEndToEnd(t *testing.T) {
+	data, _ := loadertest.Snapshot(t)
+	m, mint := authMain(t, data)
+	id := findIDs(t, m)
+	api := "http://" + m.APIAddr()
+	org := mint("grunndata:organisation.read")
+	person := mint("grunndata:person.read")
+	cases := []struct {
+		name, method, path, token, body string
+		status                          int
+		want                            string
+	}{
+		{"no-token", "GET", "/v1/organisations/" + id.orgnr, "", "", 401, `"code":"unauthorized"`},
+		{"bad-token", "GET", "/v1/organisations/" + id.orgnr, "x.y.z", "", 401, `malformed token`},
+		{"scope-ok", "GET", "/v1/organisations/" + id.orgnr, org, "", 200, id.orgnr},
+		{"scope-missing", "POST", "/v1/persons/lookup", org, `{"nin":"` + id.gpPatient + `"}`, 403, `grunndata:person.read`},
+		{"gp-scope-missing", "POST", "/v1/gp/lookup", person, `{"nin":"` + id.gpPatient + `"}`, 403, `grunndata:gp.read`},
+		{"person", "POST", "/v1/persons/lookup", person, `{"nin":"` + id.gpPatient + `"}`, 200, id.gpPatient},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := doAuth(t, c.method, api+c.path, c.token, c.body)
+			if r.status != c.status || !bytes.Contains(r.body, []byte(c.want)) {
+				t.Fatalf("%d %s, want %d with %s", r.status, r.body, c.status, c.want)
+			}
+		})
+	}
+	// The person lookup above is in the audit log with the caller.
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"audit", "who-looked-up", "--data", data, "--nin", id.gpPatient}, &out, io.Discard); code != 0 {
+		t.Fatalf("who-looked-up exit %d", code)
+	}
+	if !strings.Contains(out.String(), "client_id=epj-test-client") || !strings.Contains(out.String(), "orgnr_parent=999999999") {
+		t.Fatalf("who-looked-up:\n%s", out.String())
+	}
+	// The refused lookup (403) never reached the person and is not audited;
+	// exactly one access is recorded.
+	if n := strings.Count(out.String(), "\n"); n != 1 {
+		t.Fatalf("who-looked-up lists %d accesses, want 1:\n%s", n, out.String())
+	}
+}
+
+// protectedAddressValues reads the source files and returns, for each
+// protected person, the strings of their addresses that must never reach a
+// restricted caller.
+func protectedAddressValues(t *testing.T, src string) map[string][]string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(src, "freg", "*.json.gz"))
+	out := map[string][]string{}
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, _ := gzip.NewReader(fh)
+		var resp struct {
+			Oppslag []struct {
+				NIN    string                     `json:"foedselsEllerDNummer"`
+				Person map[string]json.RawMessage `json:"folkeregisterperson"`
+			} `json:"oppslag"`
+		}
+		if err := json.NewDecoder(zr).Decode(&resp); err != nil {
+			t.Fatal(err)
+		}
+		fh.Close()
+		for _, o := range resp.Oppslag {
+			raw, _ := json.Marshal(o.Person)
+			if !bytes.Contains(raw, []byte(`"fortrolig"`)) && !bytes.Contains(raw, []byte(`"strengtFortrolig"`)) &&
+				!bytes.Contains(raw, []byte(`"klientadresse"`)) {
+				continue
+			}
+			var vals []string
+			for _, k := range []string{"bostedsadresse", "oppholdsadresse", "postadresse", "deltBosted", "postadresseIUtlandet"} {
+				collectStrings(o.Person[k], &vals)
+			}
+			out[o.NIN] = vals
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no protected persons in the dataset")
+	}
+	return out
+}
+
+// collectStrings gathers the address values (names and numbers) in raw,
+// skipping metadata and gradings.
+func collectStrings(raw json.RawMessage, out *[]string) {
+	if len(raw) == 0 {
+		return
+	}
+	var v any
+	json.Unmarshal(raw, &v)
+	var walk func(key string, v any)
+	walk = func(key string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, c := range x {
+				walk(k, c)
+			}
+		case []any:
+			for _, c := range x {
+				walk(key, c)
+			}
+		case string:
+			switch key {
+			case "ajourholdstidspunkt", "gyldighetstidspunkt", "opphoerstidspunkt", "kilde", "aarsak", "adressegradering", "flyttedato",
+				"landkode", "land": // a country code is also the citizenship, not an address
+				return
+			}
+			if len(x) >= 3 {
+				*out = append(*out, `"`+x+`"`)
+			}
+		case float64:
+			if key == "gaardsnummer" || key == "bruksnummer" {
+				*out = append(*out, `"`+key+`":`)
+			}
+		}
+	}
+	walk("", v)
+}
+
+// TestProtectedAddressSweep asks every person route about every protected
+// person with a restricted token and checks no byte of their addresses is in
+// any response; with the protected scope they are there (the control).
+func TestProtectedAddressSweep(t *testing.T) {
+	data, src := loadertest.Snapshot(t)
+	m, mint := authMain(t, data)
+	api := "http://" + m.APIAddr()
+	restricted := mint("grunndata:person.read", "grunndata:gp.read", "grunndata:personnel.read", "grunndata:organisation.read")
+	full := mint("grunndata:person.read-protected")
+	protected := protectedAddressValues(t, src)
+	routes := []string{"/v1/persons/lookup", "/v1/gp/lookup", "/v1/personnel/lookup"}
+	seen := 0
+	for nin, vals := range protected {
+		body := `{"nin":"` + nin + `"}`
+		for _, rt := range routes {
+			r := doAuth(t, "POST", api+rt, restricted, body)
+			if r.status != 200 && r.status != 404 {
+				t.Fatalf("%s: status %d %s", rt, r.status, r.body)
+			}
+			for _, v := range vals {
+				if bytes.Contains(r.body, []byte(v)) {
+					t.Fatalf("%s leaks %s of a protected person to a restricted caller: %s", rt, v, r.body)
+				}
+			}
+			if rt == "/v1/persons/lookup" {
+				if !bytes.Contains(r.body, []byte(`"addressesWithheld":true`)) || bytes.Contains(r.body, []byte(`"addressProtection":"ugradert"`)) {
+					t.Fatalf("restricted view does not say the person is protected: %s", r.body)
+				}
+			}
+		}
+		r := doAuth(t, "POST", api+"/v1/persons/lookup", full, body)
+		hasAny := false
+		for _, v := range vals {
+			hasAny = hasAny || bytes.Contains(r.body, []byte(v))
+		}
+		if len(vals) > 0 && !hasAny {
+			t.Fatalf("full view lacks the address (control): %s", r.body)
+		}
+		seen++
+	}
+	t.Logf("%d protected persons swept over %d routes", seen, len(routes))
+}
+
+const childEnv = "GRUNNDATA_TEST_AUDIT_CHILD"
+
+// TestAuditChild is the server process of TestAuditDurability; it does
+// nothing in a normal run.
+func TestAuditChild(t *testing.T) {
+	if os.Getenv(childEnv) == "" {
+		t.Skip("helper process")
+	}
+	data := os.Getenv("GRUNNDATA_TEST_DATA")
+	cfg := DefaultServeConfig()
+	cfg.DataDir, cfg.Addr, cfg.AdminAddr = data, "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Security = DefaultSecurityConfig()
+	cfg.Security.AuthOff = true
+	cfg.Security.AuditMaxMB = 1
+	m := &Main{Config: cfg}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(data, "child-addr"), []byte(m.APIAddr()), 0o644)
+	select {} // until killed
+}
+
+// TestAuditDurability kills the server with SIGKILL while clients look
+// persons up, many times, and checks that every answered request has its
+// audit record and that the chain verifies after each crash.
+func TestAuditDurability(t *testing.T) {
+	if testing.Short() {
+		t.Skip("subprocess crash test")
+	}
+	data, _ := loadertest.Snapshot(t)
+	pcfg := DefaultServeConfig()
+	pcfg.DataDir, pcfg.Addr, pcfg.AdminAddr = data, "127.0.0.1:0", "127.0.0.1:0"
+	pcfg.Security = DefaultSecurityConfig()
+	pcfg.Security.AuthOff, pcfg.Security.AuditOff = true, true
+	probe := &Main{Config: pcfg}
+	if err := probe.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	id := findIDs(t, probe)
+	probe.Close() // the child opens the same data directory
+	var acked atomic.Int64
+	for iter := 0; iter < 6; iter++ {
+		os.Remove(filepath.Join(data, "child-addr"))
+		cmd := exec.Command(os.Args[0], "-test.run=^TestAuditChild$")
+		cmd.Env = append(os.Environ(), childEnv+"=1", "GRUNNDATA_TEST_DATA="+data)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var addr []byte
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if addr, _ = os.ReadFile(filepath.Join(data, "child-addr")); len(addr) > 0 {
+				break
+			}
+		}
+		if len(addr) == 0 {
+			cmd.Process.Kill()
+			t.Fatal("child did not start")
+		}
+		url := "http://" + string(addr) + "/v1/persons/lookup"
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		client := &http.Client{Timeout: 5 * time.Second}
+		for w := 0; w < 4; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					res, err := client.Post(url, "application/json", strings.NewReader(`{"nin":"`+id.gpPatient+`"}`))
+					if err != nil {
+						continue // the server died mid-request: not acknowledged
+					}
+					b, err := io.ReadAll(res.Body)
+					res.Body.Close()
+					if err == nil && res.StatusCode == 200 && bytes.Contains(b, []byte(id.gpPatient)) {
+						acked.Add(1)
+					}
+				}
+			}()
+		}
+		time.Sleep(time.Duration(50+rand.IntN(250)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		close(stop)
+		wg.Wait()
+		n, err := server.VerifyAudit(filepath.Join(data, "audit"))
+		if err != nil {
+			t.Fatalf("iteration %d: audit chain after kill -9: %v", iter, err)
+		}
+		if n < acked.Load() {
+			t.Fatalf("iteration %d: %d answered requests but only %d audit records survived kill -9", iter, acked.Load(), n)
+		}
+	}
+	if acked.Load() == 0 {
+		t.Fatal("no request was answered")
+	}
+	t.Logf("%d answered requests across 6 kill -9 crashes, all audited", acked.Load())
+}
