@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -58,12 +59,14 @@ type BuilderStats struct {
 // manifest and renames the directory into place; nothing is visible to a
 // server before that.
 type Builder struct {
-	cfg  BuilderConfig
-	log  *slog.Logger
-	id   string
-	tmp  string
-	db   *pebble.DB
-	opts *pebble.Options
+	cfg    BuilderConfig
+	log    *slog.Logger
+	id     string
+	parent string
+	tmp    string
+	lock   *os.File // flock on tmp+".lock" while building
+	db     *pebble.DB
+	opts   *pebble.Options
 
 	arena   []byte
 	entries []entry
@@ -86,12 +89,13 @@ func NewBuilder(cfg BuilderConfig) (*Builder, error) {
 }
 
 // NewBuilderFrom starts a new generation holding a copy of generation parent
-// (a Pebble checkpoint: hard links, no data copied). Used for deltas.
+// (hard links of its tables, no data copied; see cloneGen). Used for deltas.
+// The parent may be open, in this process or another.
 func NewBuilderFrom(cfg BuilderConfig, parent string) (*Builder, error) {
 	return newBuilder(cfg, parent)
 }
 
-func newBuilder(cfg BuilderConfig, parent string) (*Builder, error) {
+func newBuilder(cfg BuilderConfig, parent string) (_ *Builder, err error) {
 	def := DefaultBuilderConfig(cfg.Dir)
 	if cfg.SortBytes <= 0 {
 		cfg.SortBytes = def.SortBytes
@@ -105,44 +109,98 @@ func newBuilder(cfg BuilderConfig, parent string) (*Builder, error) {
 	if err := os.MkdirAll(SnapshotsDir(cfg.Dir), 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	id, err := nextGenID(cfg.Dir)
+	b := &Builder{cfg: cfg, log: cfg.Logger, parent: parent, started: time.Now()}
+	// Under the data-directory lock: pick the id, lock it, create the
+	// directory. The build lock (a flock on <gen>.tmp.lock, held until
+	// Commit or Abort) tells RemoveTemp in other processes that this
+	// half-built generation is alive; the kernel drops it if we die.
+	unlock, err := lockDataDir(cfg.Dir)
 	if err != nil {
 		return nil, err
 	}
-	b := &Builder{cfg: cfg, log: cfg.Logger, id: id, started: time.Now()}
-	b.tmp = filepath.Join(SnapshotsDir(cfg.Dir), id+".tmp")
+	defer func() {
+		if err != nil && b.lock != nil {
+			os.RemoveAll(b.tmp)
+			os.Remove(b.lock.Name())
+			b.lock.Close()
+		}
+	}()
+	defer unlock()
+	if b.id, err = nextGenID(cfg.Dir); err != nil {
+		return nil, err
+	}
+	b.tmp = filepath.Join(SnapshotsDir(cfg.Dir), b.id+".tmp")
+	if b.lock, err = lockFile(b.tmp+".lock", false); err != nil {
+		return nil, fmt.Errorf("lock generation %s: %w", b.id, err)
+	}
 	b.opts = pebbleOptions(nil, cfg.Logger)
 	b.opts.DisableWAL = true
 	if parent != "" {
-		src := filepath.Join(SnapshotsDir(cfg.Dir), parent)
-		if _, err := ReadManifest(src); err != nil {
-			return nil, err
+		if err := cloneGen(filepath.Join(SnapshotsDir(cfg.Dir), parent), b.tmp); err != nil {
+			return nil, fmt.Errorf("copy generation %s: %w", parent, err)
 		}
-		popts := pebbleOptions(nil, cfg.Logger)
-		popts.ReadOnly = true
-		pdb, err := pebble.Open(src, popts)
-		if err != nil {
-			return nil, fmt.Errorf("open parent generation %s: %w", parent, err)
-		}
-		err = pdb.Checkpoint(b.tmp, pebble.WithFlushedWAL())
-		pdb.Close()
-		if err != nil {
-			os.RemoveAll(b.tmp)
-			return nil, fmt.Errorf("checkpoint generation %s: %w", parent, err)
-		}
-		os.Remove(filepath.Join(b.tmp, ManifestName))
 	} else if err := os.Mkdir(b.tmp, 0o755); err != nil {
-		return nil, fmt.Errorf("create generation %s: %w", id, err)
+		return nil, fmt.Errorf("create generation %s: %w", b.id, err)
 	}
 	if err := os.MkdirAll(filepath.Join(b.tmp, "build"), 0o755); err != nil {
 		return nil, err
 	}
 	b.db, err = pebble.Open(b.tmp, b.opts)
 	if err != nil {
-		os.RemoveAll(b.tmp)
-		return nil, fmt.Errorf("create generation %s: %w", id, err)
+		return nil, fmt.Errorf("create generation %s: %w", b.id, err)
 	}
 	return b, nil
+}
+
+// cloneGen makes dst a copy of the complete generation src without opening
+// it (a server may hold it open, and Pebble's directory lock would refuse a
+// second open): SSTables are immutable and hard-linked; Pebble's MANIFEST,
+// markers, OPTIONS and logs, which the builder's read-write open may append
+// to, are copied. This is what a Pebble checkpoint does, from the outside.
+func cloneGen(src, dst string) error {
+	if _, err := ReadManifest(src); err != nil {
+		return err
+	}
+	names, err := generationFiles(src)
+	if err != nil {
+		return err
+	}
+	if err := os.Mkdir(dst, 0o755); err != nil {
+		return err
+	}
+	for _, n := range names {
+		s, d := filepath.Join(src, n), filepath.Join(dst, n)
+		if strings.HasSuffix(n, ".sst") || strings.HasSuffix(n, ".blob") {
+			if err := os.Link(s, d); err == nil {
+				continue
+			}
+		}
+		if err := copyFile(s, d); err != nil {
+			return err
+		}
+	}
+	return syncDir(dst)
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // ID returns the id the generation will have.
@@ -435,7 +493,7 @@ func (b *Builder) Apply(batch func(set func(k, v []byte) error, del func(k []byt
 // Commit flushes, compacts nothing, closes the DB, writes the manifest and
 // renames the generation into place. The generation is complete but not
 // active: see WriteActive and Store.Activate.
-func (b *Builder) Commit(m *Manifest) error {
+func (b *Builder) Commit(m *Manifest) (err error) {
 	if b.done {
 		panic("BUG: Builder used after Commit or Abort")
 	}
@@ -445,10 +503,16 @@ func (b *Builder) Commit(m *Manifest) error {
 	if err := b.db.Flush(); err != nil {
 		return fmt.Errorf("flush generation: %w", err)
 	}
+	b.done = true
+	defer func() {
+		if err != nil { // nothing was renamed into place
+			os.RemoveAll(b.tmp)
+			b.unlock()
+		}
+	}()
 	if err := b.db.Close(); err != nil {
 		return fmt.Errorf("close generation: %w", err)
 	}
-	b.done = true
 	if err := os.RemoveAll(filepath.Join(b.tmp, "build")); err != nil {
 		return err
 	}
@@ -457,13 +521,34 @@ func (b *Builder) Commit(m *Manifest) error {
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = time.Now().UTC()
 	}
-	m.SizeBytes = dirSize(b.tmp)
+	if m.Parent == "" {
+		m.Parent = b.parent
+	}
+	names, err := generationFiles(b.tmp)
+	if err != nil {
+		return err
+	}
+	var known map[inode]FileSum
+	if b.parent != "" {
+		known = knownSums(filepath.Join(SnapshotsDir(b.cfg.Dir), b.parent))
+	}
+	hashStart := time.Now()
+	if m.Files, err = sumFiles(b.tmp, names, known); err != nil {
+		return fmt.Errorf("checksum generation: %w", err)
+	}
+	hashTime := time.Since(hashStart)
+	m.SizeBytes = 0
+	for _, f := range m.Files {
+		m.SizeBytes += f.Size
+	}
 	if err := writeManifest(b.tmp, m); err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}
 	if err := syncDir(b.tmp); err != nil {
 		return err
 	}
+	// The rename is the commit point: before it a crash leaves a .tmp that
+	// start-up removes; after it the generation is complete (not active).
 	final := filepath.Join(SnapshotsDir(b.cfg.Dir), b.id)
 	if err := os.Rename(b.tmp, final); err != nil {
 		return fmt.Errorf("rename generation into place: %w", err)
@@ -471,9 +556,18 @@ func (b *Builder) Commit(m *Manifest) error {
 	if err := syncDir(SnapshotsDir(b.cfg.Dir)); err != nil {
 		return err
 	}
+	b.unlock()
 	b.log.Info("generation built", "generation", b.id, "keys", b.stats.Keys, "bytes", m.SizeBytes,
-		"seconds", time.Since(b.started).Seconds())
+		"seconds", time.Since(b.started).Seconds(), "checksum_seconds", hashTime.Seconds())
 	return nil
+}
+
+func (b *Builder) unlock() {
+	if b.lock != nil {
+		os.Remove(b.lock.Name())
+		b.lock.Close()
+		b.lock = nil
+	}
 }
 
 // Abort discards the generation being built.
@@ -484,4 +578,5 @@ func (b *Builder) Abort() {
 	b.done = true
 	b.db.Close()
 	os.RemoveAll(b.tmp)
+	b.unlock()
 }

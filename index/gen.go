@@ -25,10 +25,16 @@ type Gen struct {
 	openedAt time.Time
 
 	refs     atomic.Int64
-	served   atomic.Int64
+	requests atomic.Int64 // Store.Acquire calls
+	reads    atomic.Int64 // Get and Scan calls
 	closeErr error
 	closed   chan struct{}
 	log      *slog.Logger
+
+	// Set under Store.mu.
+	activatedAt, deactivatedAt time.Time
+	// Set before closed is closed.
+	drainedAt, closedAt time.Time
 }
 
 var genSeq atomic.Uint64
@@ -94,8 +100,11 @@ func (g *Gen) Seq() uint64 { return g.seq }
 // Manifest returns the generation's manifest. Callers must not modify it.
 func (g *Gen) Manifest() *Manifest { return g.manifest }
 
-// Served returns how many reads this generation has answered.
-func (g *Gen) Served() int64 { return g.served.Load() }
+// Served returns how many reads (Get and Scan) this generation has answered.
+func (g *Gen) Served() int64 { return g.reads.Load() }
+
+// Requests returns how many lookups acquired this generation.
+func (g *Gen) Requests() int64 { return g.requests.Load() }
 
 // tryRef takes a reference unless the generation is already closing.
 func (g *Gen) tryRef() bool {
@@ -114,6 +123,7 @@ func (g *Gen) tryRef() bool {
 func (g *Gen) Release() {
 	switch r := g.refs.Add(-1); {
 	case r == 0:
+		g.drainedAt = time.Now()
 		go g.close()
 	case r < 0:
 		panic("BUG: generation released more often than acquired")
@@ -125,6 +135,8 @@ func (g *Gen) close() {
 	if g.closeErr != nil {
 		g.log.Error("close generation", "generation", g.id, "err", g.closeErr)
 	}
+	g.db = nil // release the DB's memory even while stats keep g
+	g.closedAt = time.Now()
 	close(g.closed)
 }
 
@@ -135,7 +147,7 @@ func (g *Gen) Closed() <-chan struct{} { return g.closed }
 // registry.ErrNotFound (bare) when the key is absent. The result is owned by
 // the caller.
 func (g *Gen) Get(dst []byte, key *registry.Key) ([]byte, error) {
-	g.served.Add(1)
+	g.reads.Add(1)
 	v, closer, err := g.db.Get(key.Bytes())
 	if err != nil {
 		if err == pebble.ErrNotFound {
@@ -152,7 +164,7 @@ func (g *Gen) Get(dst []byte, key *registry.Key) ([]byte, error) {
 // the first key ≥ prefix+from, until fn returns false. Key and value are
 // valid only during the call.
 func (g *Gen) Scan(prefix, from []byte, fn func(key, value []byte) bool) error {
-	g.served.Add(1)
+	g.reads.Add(1)
 	upper := prefixUpper(prefix)
 	it, err := g.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
 	if err != nil {

@@ -25,6 +25,18 @@ type Manifest struct {
 	Registers     map[string]RegisterStats `json:"registers"`
 	FeedPositions map[string]int64         `json:"feedPositions,omitempty"`
 	SizeBytes     int64                    `json:"sizeBytes"`
+	// Files lists every file of the generation (Pebble's tables, MANIFEST,
+	// OPTIONS and markers; not LOCK nor this manifest) with its size and
+	// SHA-256, so activation can refuse a generation whose files are missing,
+	// truncated or altered. Generations built before it existed have none.
+	Files []FileSum `json:"files,omitempty"`
+}
+
+// FileSum is one file of a generation.
+type FileSum struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
 }
 
 // SourceFile is one input file of a load.

@@ -25,13 +25,31 @@ type Config struct {
 	// generations. It is anonymous memory: size it to the hot working set,
 	// since the OS page cache is evicted after about a minute idle.
 	BlockCacheBytes int64
+	// VerifyChecksumBytes: generations up to this size get the full
+	// verification (SHA-256 of every file) before they are activated;
+	// larger ones the quick one (every file present with its size). See
+	// VerifyQuick. Negative: always quick.
+	VerifyChecksumBytes int64
+	// KeepStats is how many recent generations' counters are kept for
+	// metrics and /readyz.
+	KeepStats int
+	// DrainTimeout bounds the wait for an earlier instance of a generation
+	// being re-activated to lose its last reader (Pebble allows one open
+	// per directory).
+	DrainTimeout time.Duration
 	// Logger receives activation and error logs; nil discards.
 	Logger *slog.Logger
 }
 
 // DefaultConfig returns the defaults for dir.
 func DefaultConfig(dir string) Config {
-	return Config{Dir: dir, BlockCacheBytes: 512 << 20}
+	return Config{
+		Dir:                 dir,
+		BlockCacheBytes:     512 << 20,
+		VerifyChecksumBytes: 1 << 30,
+		KeepStats:           8,
+		DrainTimeout:        30 * time.Second,
+	}
 }
 
 // ActiveName is the file in the data directory naming the active generation.
@@ -44,14 +62,29 @@ type Store struct {
 	cache  *pebble.Cache
 	active atomic.Pointer[Gen]
 
+	activations atomic.Int64
+	// actMu serialises activations, from the opening of the new generation
+	// to the swap.
+	actMu sync.Mutex
+
 	mu struct {
 		sync.Mutex
 		activatedAt time.Time
+		// open holds every generation not yet closed, by id: a
+		// re-activated generation waits for its previous instance to
+		// drain, because Pebble locks the directory.
+		open map[string]*Gen
+		// recent are the last KeepStats activated generations, oldest
+		// first.
+		recent []*Gen
+		last   ActivationReport
 	}
-	activations atomic.Int64
 }
 
 var _ registry.Store = (*Store)(nil)
+
+// ErrNoRollbackTarget reports a rollback with no earlier good generation.
+var ErrNoRollbackTarget = errors.New("no earlier generation to roll back to")
 
 // SnapshotsDir returns DATADIR/snapshots.
 func SnapshotsDir(dir string) string { return filepath.Join(dir, "snapshots") }
@@ -59,12 +92,26 @@ func SnapshotsDir(dir string) string { return filepath.Join(dir, "snapshots") }
 // Open opens the data directory: it removes half-built generations left by a
 // crash and opens the active generation, if there is one. A Store without an
 // active generation is valid; Acquire returns registry.ErrUnavailable.
+//
+// If the active generation does not verify (a damaged disk), the store
+// serves the newest earlier generation of the history that does, logs an
+// error, and leaves ACTIVE alone for the operator; when none does, Open fails.
 func Open(cfg Config) (*Store, error) {
+	def := DefaultConfig(cfg.Dir)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.BlockCacheBytes <= 0 {
-		cfg.BlockCacheBytes = DefaultConfig(cfg.Dir).BlockCacheBytes
+		cfg.BlockCacheBytes = def.BlockCacheBytes
+	}
+	if cfg.VerifyChecksumBytes == 0 {
+		cfg.VerifyChecksumBytes = def.VerifyChecksumBytes
+	}
+	if cfg.KeepStats <= 0 {
+		cfg.KeepStats = def.KeepStats
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = def.DrainTimeout
 	}
 	if err := os.MkdirAll(SnapshotsDir(cfg.Dir), 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
@@ -73,41 +120,81 @@ func Open(cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{cfg: cfg, log: cfg.Logger, cache: pebble.NewCache(cfg.BlockCacheBytes)}
+	s.mu.open = map[string]*Gen{}
 	id, err := ReadActive(cfg.Dir)
 	if err != nil {
 		s.cache.Unref()
 		return nil, err
 	}
-	if id != "" {
-		if _, err := s.Activate(id); err != nil {
-			s.cache.Unref()
-			return nil, err
+	if id == "" {
+		return s, nil
+	}
+	_, err = s.Activate(id)
+	if err == nil {
+		return s, nil
+	}
+	cands, _ := RollbackCandidates(cfg.Dir)
+	for _, c := range cands {
+		if _, cerr := s.Activate(c); cerr == nil {
+			s.log.Error("the active generation does not open; serving an earlier one (ACTIVE is unchanged: activate or roll back to fix)",
+				"active", id, "err", err, "serving", c)
+			return s, nil
 		}
 	}
-	return s, nil
+	s.cache.Unref()
+	return nil, err
 }
 
-// RemoveTemp deletes half-built generations (*.tmp) in dir/snapshots.
+// RemoveTemp deletes what crashes leave in dir/snapshots: half-built
+// generations (<gen>.tmp) whose builder is gone (its flock on
+// <gen>.tmp.lock is free; a live build in another process is left alone),
+// and generations a prune was deleting (<gen>.del).
 func RemoveTemp(dir string, log *slog.Logger) error {
-	ents, err := os.ReadDir(SnapshotsDir(dir))
+	snaps := SnapshotsDir(dir)
+	ents, err := os.ReadDir(snaps)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil
 		}
 		return err
 	}
+	unlock, err := lockDataDir(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	for _, e := range ents {
-		if strings.HasSuffix(e.Name(), ".tmp") {
-			p := filepath.Join(SnapshotsDir(dir), e.Name())
-			if log != nil {
+		name := e.Name()
+		p := filepath.Join(snaps, name)
+		switch {
+		case strings.HasSuffix(name, ".del"):
+			if err := os.RemoveAll(p); err != nil {
+				return fmt.Errorf("remove pruned generation: %w", err)
+			}
+		case strings.HasSuffix(name, ".tmp") || strings.HasSuffix(name, ".tmp.lock"):
+			base := strings.TrimSuffix(strings.TrimSuffix(name, ".lock"), ".tmp")
+			if !validGenID(base) {
+				continue
+			}
+			lk, err := lockFile(filepath.Join(snaps, base+".tmp.lock"), false)
+			if errors.Is(err, errLocked) {
+				continue // a live build
+			}
+			if err != nil {
+				return err
+			}
+			if e.IsDir() && log != nil {
 				log.Info("removing half-built generation", "dir", p)
 			}
-			if err := os.RemoveAll(p); err != nil {
+			err = os.RemoveAll(filepath.Join(snaps, base+".tmp"))
+			os.Remove(lk.Name())
+			lk.Close()
+			if err != nil {
 				return fmt.Errorf("remove half-built generation: %w", err)
 			}
 		}
 	}
-	return nil
+	return syncDir(snaps)
 }
 
 // ReadActive returns the id of the active generation of dir, or "" if none.
@@ -126,13 +213,8 @@ func ReadActive(dir string) (string, error) {
 	return id, nil
 }
 
-// WriteActive durably makes id the active generation of dir.
-func WriteActive(dir, id string) error {
-	if !validGenID(id) {
-		return fmt.Errorf("%q is not a generation id", id)
-	}
-	return writeFileSync(filepath.Join(dir, ActiveName), []byte(id+"\n"))
-}
+// ValidID reports whether id has the form of a generation id.
+func ValidID(id string) bool { return validGenID(id) }
 
 func validGenID(id string) bool {
 	if len(id) != 6 {
@@ -165,7 +247,8 @@ func ListGenerations(dir string) ([]string, error) {
 	return ids, nil
 }
 
-// nextGenID returns the id after the highest existing one (complete or not).
+// nextGenID returns the id after the highest existing one (complete,
+// half-built or being pruned). Call it holding the data-directory lock.
 func nextGenID(dir string) (string, error) {
 	ents, err := os.ReadDir(SnapshotsDir(dir))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -173,7 +256,7 @@ func nextGenID(dir string) (string, error) {
 	}
 	max := 0
 	for _, e := range ents {
-		name := strings.TrimSuffix(e.Name(), ".tmp")
+		name, _, _ := strings.Cut(e.Name(), ".")
 		if validGenID(name) {
 			var n int
 			fmt.Sscanf(name, "%d", &n)
@@ -185,8 +268,20 @@ func nextGenID(dir string) (string, error) {
 	return fmt.Sprintf("%06d", max+1), nil
 }
 
-// Acquire implements registry.Store. It takes no lock.
+// Acquire implements registry.Store: it counts a request of the active
+// generation and takes a reference. It takes no lock.
 func (s *Store) Acquire() (registry.View, error) {
+	g, err := s.AcquireGen()
+	if err != nil {
+		return nil, err
+	}
+	g.requests.Add(1)
+	return g, nil
+}
+
+// AcquireGen is Acquire without counting a request (status and metrics).
+// The caller must Release the generation.
+func (s *Store) AcquireGen() (*Gen, error) {
 	for {
 		g := s.active.Load()
 		if g == nil {
@@ -200,7 +295,7 @@ func (s *Store) Acquire() (registry.View, error) {
 }
 
 // Active returns the active generation without taking a reference (for
-// metrics and status); nil when none is active.
+// its id); nil when none is active. Do not read through it.
 func (s *Store) Active() *Gen { return s.active.Load() }
 
 // ActivatedAt returns when the active generation became active.
@@ -213,56 +308,312 @@ func (s *Store) ActivatedAt() time.Time {
 // Activations counts swaps since start.
 func (s *Store) Activations() int64 { return s.activations.Load() }
 
-// ActivationTimings reports the phases of one activation.
-type ActivationTimings struct {
-	Open, Swap time.Duration
+// ActivateOptions says how Store.ActivateWith activates.
+type ActivateOptions struct {
+	// Durable also writes the data directory's pointer (WriteActive, or
+	// WriteRollback with Rollback) once the new generation is verified,
+	// open and warm, and before the swap: a failure to write leaves the
+	// old generation serving, and a crash after the write restarts on the
+	// new one.
+	Durable bool
+	// Rollback records the activation as a rollback in the history.
+	Rollback bool
+	// FullVerify checksums every file whatever the generation's size.
+	FullVerify bool
+	// Warm, when set, is called with the new generation before the swap
+	// (e.g. to read the old generation's hottest keys into the cache); it
+	// returns how many keys it read. The view is valid during the call only.
+	Warm func(v registry.View) int
+}
+
+// ActivationReport is what one activation did and how long each phase took.
+type ActivationReport struct {
+	Generation string
+	Previous   string // "" when none was active
+	Rollback   bool
+	NoOp       bool // the generation was already active
+	At         time.Time
+	FullVerify bool
+	Warmed     int
+	// Phases, in order.
+	Verify, Open, Warm, Write, Swap time.Duration
+	// OldDrained is the time from the swap until the previous generation's
+	// last reader released it, OldClosed until its Pebble DB was closed;
+	// both 0 until then (see Store.LastActivation).
+	OldDrained, OldClosed time.Duration
 }
 
 // Activate opens generation id and swaps it in, in this process only (see
 // WriteActive for the durable pointer). Requests in flight finish on the old
 // generation, which closes when its last reader leaves. Activating the
 // generation that is already active is a no-op.
-func (s *Store) Activate(id string) (ActivationTimings, error) {
-	var t ActivationTimings
+func (s *Store) Activate(id string) (ActivationReport, error) {
+	return s.ActivateWith(id, ActivateOptions{})
+}
+
+// ActivateWith verifies, opens and optionally warms generation id, makes it
+// durable if asked, and swaps it in. The active generation keeps serving
+// whatever fails, and the error says what.
+func (s *Store) ActivateWith(id string, opts ActivateOptions) (ActivationReport, error) {
+	s.actMu.Lock()
+	defer s.actMu.Unlock()
+	return s.activateLocked(id, opts)
+}
+
+// Rollback activates, durably, the newest earlier generation of the
+// activation history that verifies and opens (see RollbackCandidates), and
+// pops the history down to it.
+func (s *Store) Rollback(opts ActivateOptions) (ActivationReport, error) {
+	s.actMu.Lock()
+	defer s.actMu.Unlock()
+	cands, err := RollbackCandidates(s.cfg.Dir)
+	if err != nil {
+		return ActivationReport{}, err
+	}
+	opts.Durable, opts.Rollback = true, true
+	var errs []error
+	for _, c := range cands {
+		if g := s.active.Load(); g != nil && g.id == c {
+			continue
+		}
+		rep, err := s.activateLocked(c, opts)
+		if err == nil {
+			return rep, nil
+		}
+		s.log.Error("rollback candidate refused", "generation", c, "err", err)
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return ActivationReport{}, fmt.Errorf("%w: %w", ErrNoRollbackTarget, errors.Join(errs...))
+	}
+	return ActivationReport{}, ErrNoRollbackTarget
+}
+
+func (s *Store) activateLocked(id string, opts ActivateOptions) (ActivationReport, error) {
+	rep := ActivationReport{Generation: id, Rollback: opts.Rollback, At: time.Now()}
 	if !validGenID(id) {
-		return t, fmt.Errorf("%q is not a generation id", id)
+		return rep, fmt.Errorf("%q is not a generation id", id)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cur := s.active.Load(); cur != nil && cur.id == id {
-		return t, nil
+	cur := s.active.Load()
+	if cur != nil {
+		rep.Previous = cur.id
+		if cur.id == id {
+			rep.NoOp = true
+			if opts.Durable {
+				if a, err := ReadActive(s.cfg.Dir); err != nil || a != id {
+					if err := s.writePointer(id, opts); err != nil {
+						return rep, err
+					}
+				}
+			}
+			return rep, nil
+		}
 	}
+
 	start := time.Now()
+	m, err := verify(s.cfg.Dir, id, false)
+	if err == nil && (opts.FullVerify || m.SizeBytes <= s.cfg.VerifyChecksumBytes) {
+		rep.FullVerify = true
+		_, err = verify(s.cfg.Dir, id, true)
+	}
+	rep.Verify = time.Since(start)
+	if err != nil {
+		return rep, err
+	}
+
+	if err := s.waitDrained(id); err != nil {
+		return rep, err
+	}
+	start = time.Now()
 	g, err := openGen(filepath.Join(SnapshotsDir(s.cfg.Dir), id), s.cache, s.log)
 	if err != nil {
-		return t, err
+		var ve *VerifyError
+		if !errors.As(err, &ve) {
+			err = refuse(id, "%v", err)
+		}
+		return rep, err
 	}
-	t.Open = time.Since(start)
+	s.mu.Lock()
+	s.mu.open[id] = g
+	s.mu.Unlock()
+	rep.Open = time.Since(start)
+
+	if opts.Warm != nil {
+		start = time.Now()
+		rep.Warmed = opts.Warm(g)
+		rep.Warm = time.Since(start)
+	}
+	if opts.Durable {
+		start = time.Now()
+		if err := s.writePointer(id, opts); err != nil {
+			g.Release()
+			return rep, err
+		}
+		rep.Write = time.Since(start)
+	}
+
 	start = time.Now()
 	old := s.active.Swap(g)
-	s.mu.activatedAt = time.Now()
-	t.Swap = time.Since(start)
+	swapped := time.Now()
+	rep.Swap = swapped.Sub(start)
 	s.activations.Add(1)
+	s.mu.Lock()
+	s.mu.activatedAt = swapped
+	g.activatedAt = swapped
 	if old != nil {
-		old.Release()
+		old.deactivatedAt = swapped
 	}
-	s.log.Info("generation active", "generation", id, "open", t.Open, "swap", t.Swap)
-	return t, nil
+	s.mu.recent = append(s.mu.recent, g)
+	if len(s.mu.recent) > s.cfg.KeepStats {
+		s.mu.recent = s.mu.recent[len(s.mu.recent)-s.cfg.KeepStats:]
+	}
+	s.mu.last = rep
+	s.mu.Unlock()
+	if old == nil {
+		s.logActivation(rep)
+		return rep, nil
+	}
+	old.Release()
+	go func() {
+		select {
+		case <-old.closed:
+		case <-time.After(time.Minute):
+			s.log.Warn("the previous generation still has readers a minute after the swap", "generation", old.id)
+			<-old.closed
+		}
+		rep.OldDrained = old.drainedAt.Sub(swapped)
+		rep.OldClosed = old.closedAt.Sub(swapped)
+		s.mu.Lock()
+		if s.mu.last.Generation == rep.Generation && s.mu.last.At.Equal(rep.At) {
+			s.mu.last = rep
+		}
+		s.mu.Unlock()
+		s.logActivation(rep)
+	}()
+	return rep, nil
+}
+
+func (s *Store) writePointer(id string, opts ActivateOptions) error {
+	if opts.Rollback {
+		return WriteRollback(s.cfg.Dir, id)
+	}
+	return WriteActive(s.cfg.Dir, id)
+}
+
+func (s *Store) logActivation(r ActivationReport) {
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	attrs := []any{"generation", r.Generation, "previous", r.Previous, "rollback", r.Rollback,
+		"verify_ms", ms(r.Verify), "full_verify", r.FullVerify, "open_ms", ms(r.Open),
+		"warm_ms", ms(r.Warm), "warmed_keys", r.Warmed, "write_ms", ms(r.Write), "swap_ms", ms(r.Swap)}
+	if r.Previous != "" {
+		attrs = append(attrs, "old_drained_ms", ms(r.OldDrained), "old_closed_ms", ms(r.OldClosed))
+	}
+	s.log.Info("generation active", attrs...)
+}
+
+// waitDrained waits until no earlier instance of generation id is open.
+func (s *Store) waitDrained(id string) error {
+	s.mu.Lock()
+	g := s.mu.open[id]
+	s.mu.Unlock()
+	if g == nil {
+		return nil
+	}
+	select {
+	case <-g.closed:
+		return nil
+	case <-time.After(s.cfg.DrainTimeout):
+		return fmt.Errorf("generation %s: its previous activation still has readers after %s", id, s.cfg.DrainTimeout)
+	}
+}
+
+// LastActivation returns the report of the latest activation; its
+// OldDrained and OldClosed are filled in once the old generation closed.
+func (s *Store) LastActivation() (ActivationReport, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mu.last, !s.mu.last.At.IsZero()
+}
+
+// GenStats is what one generation served while this process had it open.
+type GenStats struct {
+	Generation string
+	Seq        uint64
+	Active     bool
+	// ActivatedAt and DeactivatedAt bound its time as the active one
+	// (DeactivatedAt zero while active); ClosedAt is when its Pebble DB
+	// closed (zero while open).
+	ActivatedAt, DeactivatedAt, ClosedAt time.Time
+	// Requests counts lookups that acquired it; Reads the store reads it
+	// answered (cache misses and warm-up).
+	Requests, Reads int64
+}
+
+// Generations returns the counters of the last Config.KeepStats activated
+// generations, newest first.
+func (s *Store) Generations() []GenStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	act := s.active.Load()
+	out := make([]GenStats, 0, len(s.mu.recent))
+	for i := len(s.mu.recent) - 1; i >= 0; i-- {
+		g := s.mu.recent[i]
+		st := GenStats{Generation: g.id, Seq: g.seq, Active: g == act, ActivatedAt: g.activatedAt,
+			DeactivatedAt: g.deactivatedAt, Requests: g.requests.Load(), Reads: g.reads.Load()}
+		select {
+		case <-g.closed:
+			st.ClosedAt = g.closedAt
+		default:
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// OpenGenerations counts generations whose Pebble DB is open (the active
+// one and those still draining readers).
+func (s *Store) OpenGenerations() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for id, g := range s.mu.open {
+		select {
+		case <-g.closed:
+			delete(s.mu.open, id)
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 // Dir returns the data directory.
 func (s *Store) Dir() string { return s.cfg.Dir }
 
-// Close releases the active generation and waits for it to close.
+// Close releases the active generation and waits for every generation to
+// close.
 func (s *Store) Close() error {
+	s.actMu.Lock()
+	defer s.actMu.Unlock()
 	g := s.active.Swap(nil)
 	if g != nil {
 		g.Release()
-		<-g.closed
+	}
+	s.mu.Lock()
+	open := make([]*Gen, 0, len(s.mu.open))
+	for _, o := range s.mu.open {
+		open = append(open, o)
+	}
+	s.mu.Unlock()
+	var errs []error
+	for _, o := range open {
+		select {
+		case <-o.closed:
+			errs = append(errs, o.closeErr)
+		case <-time.After(s.cfg.DrainTimeout):
+			errs = append(errs, fmt.Errorf("generation %s still has readers", o.id))
+		}
 	}
 	s.cache.Unref()
-	if g != nil {
-		return g.closeErr
-	}
-	return nil
+	return errors.Join(errs...)
 }

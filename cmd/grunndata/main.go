@@ -26,6 +26,7 @@ func commands() []command {
 	return []command{
 		{"serve", "serve lookups from the active snapshot generation", runServe},
 		{"load", "build a snapshot generation from source files and activate it", runLoad},
+		{"snapshots", "list, activate, roll back, prune and verify snapshot generations", runSnapshots},
 		{"gen", "write a deterministic synthetic national dataset", runGen},
 		{"id", "validate identifiers: grunndata id VALUE...", runID},
 		{"token", "mint a development access token (local key, created on first use)", runToken},

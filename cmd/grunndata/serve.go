@@ -11,12 +11,16 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/grunndata/grunndata/index"
+	"github.com/grunndata/grunndata/registry"
 	"github.com/grunndata/grunndata/registry/cache"
 	"github.com/grunndata/grunndata/registry/server"
 )
@@ -27,13 +31,16 @@ type ServeConfig struct {
 	Addr      string
 	AdminAddr string
 	// FollowInterval is how often the ACTIVE pointer is checked for a new
-	// generation (SIGHUP checks at once).
+	// generation (SIGHUP checks at once; on Linux inotify does too).
 	FollowInterval time.Duration
-	Index          index.Config
-	Cache          cache.Config
-	Server         server.Config
-	TLSCert        string
-	TLSKey         string
+	// Warm is how many of the most requested keys are read from a new
+	// generation into the cache before it is swapped in (0: no warm-up).
+	Warm    int
+	Index   index.Config
+	Cache   cache.Config
+	Server  server.Config
+	TLSCert string
+	TLSKey  string
 	// Security is authentication, scopes and auditing (serve_security.go).
 	Security SecurityConfig
 }
@@ -59,6 +66,7 @@ type Main struct {
 
 	store    *index.Store
 	cache    *cache.Cache
+	disk     diskCache
 	api      *server.Server
 	admin    *http.Server
 	apiLn    net.Listener
@@ -77,6 +85,10 @@ func (m *Main) Run(ctx context.Context) error {
 	cfg := m.Config
 	cfg.Index.Dir = cfg.DataDir
 	cfg.Index.Logger = m.Log
+	if cfg.Warm > 0 && cfg.Cache.TrackKeys == 0 {
+		cfg.Cache.TrackKeys = min(max(4*cfg.Warm, 1024), 1<<20)
+	}
+	m.Config = cfg
 	var err error
 	if m.store, err = index.Open(cfg.Index); err != nil {
 		return err
@@ -91,7 +103,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.api = server.New(cfg.Server, m.store, m.cache, server.NewMetrics(reg), m.Log)
-	adminHandler := server.NewAdmin(server.AdminConfig{Status: m.status, Cache: m.cache, Registry: reg})
+	adminHandler := server.NewAdmin(server.AdminConfig{Status: m.status, Cache: m.cache, Registry: reg,
+		Snapshots: snapshotAdmin{m}})
 	if m.apiLn, err = net.Listen("tcp", cfg.Addr); err != nil {
 		m.Close()
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
@@ -136,53 +149,112 @@ func (m *Main) AdminAddr() string { return m.adminLn.Addr().String() }
 func (m *Main) Store() *index.Store { return m.store }
 
 // follow activates the generation the ACTIVE pointer names, checked every
-// FollowInterval and on SIGHUP.
+// FollowInterval, on SIGHUP and, where inotify exists, as soon as the
+// pointer is renamed into place.
 func (m *Main) follow() {
 	t := time.NewTicker(m.Config.FollowInterval)
 	defer t.Stop()
+	changed := watchActive(m.Config.DataDir, m.done, m.Log)
+	var failed string // the id that last failed, logged once
 	for {
 		select {
 		case <-m.done:
 			return
 		case <-t.C:
+		case <-changed:
 		case <-m.hup:
 			m.Log.Info("SIGHUP: checking for a new generation")
+			failed = ""
 		}
-		m.checkActive()
+		failed = m.checkActive(failed)
 	}
 }
 
 // checkActive activates the generation named by the ACTIVE pointer if it is
-// not the active one. A generation that fails to open is logged and the
-// active one keeps serving.
-func (m *Main) checkActive() {
+// not the active one. A generation that fails to verify or open is logged
+// (once: failed is the id that failed last time) and the active one keeps
+// serving. It returns the id that failed, or "".
+func (m *Main) checkActive(failed string) string {
 	id, err := index.ReadActive(m.Config.DataDir)
 	if err != nil {
 		m.Log.Error("read active generation", "err", err)
-		return
+		return failed
 	}
 	if id == "" {
-		return
+		return ""
 	}
 	if g := m.store.Active(); g != nil && g.ID() == id {
-		return
+		return ""
 	}
-	if _, err := m.store.Activate(id); err != nil {
+	if id == failed {
+		return failed
+	}
+	if _, err := m.store.ActivateWith(id, index.ActivateOptions{Warm: m.warmFunc()}); err != nil {
 		m.Log.Error("activate generation; the previous one keeps serving", "generation", id, "err", err)
+		return id
+	}
+	return ""
+}
+
+// warmFunc returns the warm-up of ActivateOptions: the Config.Warm most
+// requested keys read from the new generation into the cache, in parallel;
+// nil without warm-up.
+func (m *Main) warmFunc() func(registry.View) int {
+	if m.Config.Warm <= 0 {
+		return nil
+	}
+	return func(v registry.View) int {
+		keys := m.cache.TopKeys(m.Config.Warm)
+		var next, warmed atomic.Int64
+		var wg sync.WaitGroup
+		for w := 0; w < min(runtime.GOMAXPROCS(0), 8); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := next.Add(1) - 1; i < int64(len(keys)); i = next.Add(1) - 1 {
+					if m.cache.Warm(v, &keys[i]) {
+						warmed.Add(1)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		m.cache.DecayTopKeys()
+		return int(warmed.Load())
 	}
 }
 
 func (m *Main) status() server.StoreStatus {
-	st := server.StoreStatus{Activations: m.store.Activations()}
-	v, err := m.store.Acquire()
+	st := server.StoreStatus{Activations: m.store.Activations(), OpenGenerations: m.store.OpenGenerations(),
+		SnapshotsDiskBytes: m.disk.get(m.Config.DataDir)}
+	for _, g := range m.store.Generations() {
+		gs := server.GenerationStatus{Generation: g.Generation, Active: g.Active, ActivatedAt: g.ActivatedAt.UTC(),
+			Requests: g.Requests, Reads: g.Reads}
+		if !g.DeactivatedAt.IsZero() {
+			t := g.DeactivatedAt.UTC()
+			gs.DeactivatedAt = &t
+		}
+		if !g.ClosedAt.IsZero() {
+			t := g.ClosedAt.UTC()
+			gs.ClosedAt = &t
+		}
+		st.Generations = append(st.Generations, gs)
+	}
+	if a, ok := m.store.LastActivation(); ok {
+		st.LastActivation = &server.ActivationStatus{Generation: a.Generation, Previous: a.Previous, Rollback: a.Rollback,
+			At: a.At.UTC(), WarmedKeys: a.Warmed, Phases: map[string]float64{
+				"verify": a.Verify.Seconds(), "open": a.Open.Seconds(), "warm": a.Warm.Seconds(), "write": a.Write.Seconds(),
+				"swap": a.Swap.Seconds(), "old_drained": a.OldDrained.Seconds(), "old_closed": a.OldClosed.Seconds()}}
+	}
+	g, err := m.store.AcquireGen()
 	if err != nil {
 		return st
 	}
-	defer v.Release()
-	g := v.(*index.Gen)
+	defer g.Release()
 	st.Generation = g.ID()
 	st.ActivatedAt = m.store.ActivatedAt()
 	st.Served = g.Served()
+	st.Requests = g.Requests()
 	pm := g.Metrics()
 	st.BlockCacheHits, st.BlockCacheMisses, st.BlockCacheBytes = pm.BlockCache.Hits, pm.BlockCache.Misses, pm.BlockCache.Size
 	st.DiskBytes = int64(pm.DiskSpaceUsage())
@@ -233,7 +305,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data `DIR` holding the snapshot generations")
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "API listen address")
-	fs.StringVar(&cfg.AdminAddr, "admin-addr", cfg.AdminAddr, "admin listen address (/metrics, /healthz, /readyz, /debug/pprof)")
+	fs.StringVar(&cfg.AdminAddr, "admin-addr", cfg.AdminAddr, "admin listen address (/metrics, /healthz, /readyz, /admin/snapshots, /debug/pprof)")
 	cacheMB := fs.Int64("cache-mb", cfg.Cache.MaxBytes>>20, "record cache size in MiB")
 	blockMB := fs.Int64("block-cache-mb", cfg.Index.BlockCacheBytes>>20, "Pebble block cache size in MiB (hold the hot working set)")
 	fs.IntVar(&cfg.Server.MaxBodyBytes, "max-body-bytes", cfg.Server.MaxBodyBytes, "largest request body accepted")
@@ -242,6 +314,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.DurationVar(&cfg.Server.WriteTimeout, "write-timeout", cfg.Server.WriteTimeout, "slow-client write timeout")
 	fs.DurationVar(&cfg.Server.IdleTimeout, "idle-timeout", cfg.Server.IdleTimeout, "keep-alive idle timeout")
 	fs.DurationVar(&cfg.FollowInterval, "follow-interval", cfg.FollowInterval, "how often to check for a newly activated generation")
+	fs.IntVar(&cfg.Warm, "warm", cfg.Warm, "before each swap, read the `N` most requested keys from the new generation into the cache")
+	fs.IntVar(&cfg.Cache.TrackSampleEvery, "warm-sample", 64, "count one request in `N` towards the most requested keys (with --warm)")
+	verifyMB := fs.Int64("verify-checksum-mb", cfg.Index.VerifyChecksumBytes>>20, "checksum every file of generations up to this many MiB before activating them (larger: sizes only)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "serve HTTPS with this certificate `FILE`")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key `FILE` for --tls-cert")
 	bindSecurityFlags(fs, &cfg.Security)
@@ -249,12 +324,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	if fs.NArg() > 0 || (cfg.TLSCert == "") != (cfg.TLSKey == "") {
-		fmt.Fprintln(stderr, "usage: grunndata serve --data DATADIR [--addr HOST:PORT] [--admin-addr HOST:PORT] [--tls-cert F --tls-key F]")
+		fmt.Fprintln(stderr, "usage: grunndata serve --data DATADIR [--addr HOST:PORT] [--admin-addr HOST:PORT] [--warm N] [--tls-cert F --tls-key F]")
 		return 2
 	}
 	cfg.Cache.MaxBytes = *cacheMB << 20
 	cfg.Cache.NumCounters = 0
 	cfg.Index.BlockCacheBytes = *blockMB << 20
+	cfg.Index.VerifyChecksumBytes = *verifyMB << 20
+	if *verifyMB == 0 {
+		cfg.Index.VerifyChecksumBytes = -1
+	}
 	if err := cfg.Security.validate(&cfg); err != nil {
 		fmt.Fprintf(stderr, "grunndata serve: %v\n", err)
 		return 2

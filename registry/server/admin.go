@@ -21,10 +21,46 @@ type StoreStatus struct {
 	Activations int64
 	// Served counts reads the active generation answered (cache misses).
 	Served int64
+	// Requests counts lookups the active generation answered.
+	Requests int64
+	// Generations are the recently active generations, newest first, with
+	// what each served.
+	Generations []GenerationStatus
+	// LastActivation is the latest activation's timings (nil: none yet).
+	LastActivation *ActivationStatus
+	// OpenGenerations counts generations whose files are open (the active
+	// one plus those still draining readers).
+	OpenGenerations int
+	// SnapshotsDiskBytes is the disk space of every generation in the data
+	// directory (hard links counted once).
+	SnapshotsDiskBytes int64
 	// Pebble
 	BlockCacheHits, BlockCacheMisses, BlockCacheBytes int64
 	DiskBytes                                         int64
 	ReadAmp                                           int64
+}
+
+// GenerationStatus is what one recently active generation served.
+type GenerationStatus struct {
+	Generation    string     `json:"generation"`
+	Active        bool       `json:"active"`
+	ActivatedAt   time.Time  `json:"activatedAt"`
+	DeactivatedAt *time.Time `json:"deactivatedAt,omitempty"`
+	ClosedAt      *time.Time `json:"closedAt,omitempty"`
+	Requests      int64      `json:"requests"`
+	Reads         int64      `json:"reads"`
+}
+
+// ActivationStatus is the latest activation's phases, in seconds.
+type ActivationStatus struct {
+	Generation string    `json:"generation"`
+	Previous   string    `json:"previous,omitempty"`
+	Rollback   bool      `json:"rollback"`
+	At         time.Time `json:"at"`
+	WarmedKeys int       `json:"warmedKeys"`
+	// Phase durations: verify, open, warm, write, swap, old_drained,
+	// old_closed (the old ones measured from the swap; 0 until they happen).
+	Phases map[string]float64 `json:"phasesSeconds"`
 }
 
 // AdminConfig configures the admin handler.
@@ -35,12 +71,19 @@ type AdminConfig struct {
 	Cache  *cache.Cache
 	// Registry receives the collectors; /metrics serves it.
 	Registry *prometheus.Registry
-	// Extra routes (e.g. snapshot administration), mounted as given.
+	// Snapshots, when set, serves GET /admin/snapshots, POST
+	// /admin/snapshots/{gen}/activate and POST /admin/snapshots/rollback.
+	Snapshots Snapshots
+	// AdminAuth wraps the /admin/ handlers: the seam for the admin scope
+	// check (grunndata:admin). nil lets every caller of the admin listener
+	// in, which is what binding it to localhost assumes.
+	AdminAuth func(http.Handler) http.Handler
+	// Extra routes, mounted as given.
 	Extra map[string]http.Handler
 }
 
-// NewAdmin returns the admin listener's handler: /metrics, /healthz, /readyz
-// and /debug/pprof/.
+// NewAdmin returns the admin listener's handler: /metrics, /healthz, /readyz,
+// /debug/pprof/ and, with cfg.Snapshots, /admin/snapshots.
 func NewAdmin(cfg AdminConfig) http.Handler {
 	reg := cfg.Registry
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -60,6 +103,12 @@ func NewAdmin(cfg AdminConfig) http.Handler {
 			body["activeSince"] = st.ActivatedAt.UTC().Format(time.RFC3339Nano)
 			body["activations"] = st.Activations
 			body["generationReads"] = st.Served
+			body["generationRequests"] = st.Requests
+			body["generations"] = st.Generations
+			if st.LastActivation != nil {
+				body["lastActivation"] = st.LastActivation
+			}
+			body["openGenerations"] = st.OpenGenerations
 		} else {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
@@ -70,6 +119,13 @@ func NewAdmin(cfg AdminConfig) http.Handler {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	if cfg.Snapshots != nil {
+		auth := cfg.AdminAuth
+		if auth == nil {
+			auth = func(h http.Handler) http.Handler { return h }
+		}
+		snapshotRoutes(mux, cfg.Snapshots, auth)
+	}
 	for p, h := range cfg.Extra {
 		mux.Handle(p, h)
 	}
@@ -84,10 +140,16 @@ var (
 	dGenAge      = prometheus.NewDesc("grunndata_generation_age_seconds", "Seconds since the active generation became active.", nil, nil)
 	dGenActs     = prometheus.NewDesc("grunndata_generation_activations_total", "Generation activations since start.", nil, nil)
 	dGenServed   = prometheus.NewDesc("grunndata_generation_reads_total", "Store reads answered by a generation.", []string{"generation"}, nil)
+	dGenReqs     = prometheus.NewDesc("grunndata_generation_requests_total", "Lookups answered by a generation (recent generations).", []string{"generation"}, nil)
+	dGenActAt    = prometheus.NewDesc("grunndata_generation_activated_timestamp_seconds", "When a recent generation became active.", []string{"generation"}, nil)
+	dGenOpen     = prometheus.NewDesc("grunndata_generations_open", "Generations whose files are open (active plus draining).", nil, nil)
+	dActPhase    = prometheus.NewDesc("grunndata_activation_phase_seconds", "Phases of the latest activation.", []string{"phase"}, nil)
+	dSnapDisk    = prometheus.NewDesc("grunndata_snapshots_disk_bytes", "Disk space of all generations in the data directory.", nil, nil)
 	dReady       = prometheus.NewDesc("grunndata_ready", "1 when a generation is active.", nil, nil)
 	dCacheHits   = prometheus.NewDesc("grunndata_cache_hits_total", "Cache hits.", nil, nil)
 	dCacheMisses = prometheus.NewDesc("grunndata_cache_misses_total", "Cache misses.", nil, nil)
 	dCacheStale  = prometheus.NewDesc("grunndata_cache_stale_total", "Cache hits on an entry of another generation (served as misses).", nil, nil)
+	dCacheWarm   = prometheus.NewDesc("grunndata_cache_warmed_total", "Values read into the cache by warm-ups before activations.", nil, nil)
 	dCacheEvict  = prometheus.NewDesc("grunndata_cache_evictions_total", "Cache evictions.", nil, nil)
 	dCacheBytes  = prometheus.NewDesc("grunndata_cache_bytes", "Bytes held by the cache (added minus evicted).", nil, nil)
 	dBCHits      = prometheus.NewDesc("grunndata_pebble_block_cache_hits_total", "Pebble block cache hits.", nil, nil)
@@ -98,8 +160,9 @@ var (
 )
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{dGenInfo, dGenAge, dGenActs, dGenServed, dReady, dCacheHits, dCacheMisses,
-		dCacheStale, dCacheEvict, dCacheBytes, dBCHits, dBCMisses, dBCBytes, dDisk, dReadAmp} {
+	for _, d := range []*prometheus.Desc{dGenInfo, dGenAge, dGenActs, dGenServed, dGenReqs, dGenActAt, dGenOpen, dActPhase,
+		dSnapDisk, dReady, dCacheHits, dCacheMisses, dCacheStale, dCacheWarm, dCacheEvict, dCacheBytes, dBCHits, dBCMisses,
+		dBCBytes, dDisk, dReadAmp} {
 		ch <- d
 	}
 }
@@ -111,13 +174,24 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ready = 1
 		ch <- prometheus.MustNewConstMetric(dGenInfo, prometheus.GaugeValue, 1, st.Generation)
 		ch <- prometheus.MustNewConstMetric(dGenAge, prometheus.GaugeValue, time.Since(st.ActivatedAt).Seconds())
-		ch <- prometheus.MustNewConstMetric(dGenServed, prometheus.CounterValue, float64(st.Served), st.Generation)
 		ch <- prometheus.MustNewConstMetric(dBCHits, prometheus.CounterValue, float64(st.BlockCacheHits))
 		ch <- prometheus.MustNewConstMetric(dBCMisses, prometheus.CounterValue, float64(st.BlockCacheMisses))
 		ch <- prometheus.MustNewConstMetric(dBCBytes, prometheus.GaugeValue, float64(st.BlockCacheBytes))
 		ch <- prometheus.MustNewConstMetric(dDisk, prometheus.GaugeValue, float64(st.DiskBytes))
 		ch <- prometheus.MustNewConstMetric(dReadAmp, prometheus.GaugeValue, float64(st.ReadAmp))
 	}
+	for _, g := range st.Generations {
+		ch <- prometheus.MustNewConstMetric(dGenServed, prometheus.CounterValue, float64(g.Reads), g.Generation)
+		ch <- prometheus.MustNewConstMetric(dGenReqs, prometheus.CounterValue, float64(g.Requests), g.Generation)
+		ch <- prometheus.MustNewConstMetric(dGenActAt, prometheus.GaugeValue, float64(g.ActivatedAt.UnixNano())/1e9, g.Generation)
+	}
+	if a := st.LastActivation; a != nil {
+		for p, v := range a.Phases {
+			ch <- prometheus.MustNewConstMetric(dActPhase, prometheus.GaugeValue, v, p)
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(dGenOpen, prometheus.GaugeValue, float64(st.OpenGenerations))
+	ch <- prometheus.MustNewConstMetric(dSnapDisk, prometheus.GaugeValue, float64(st.SnapshotsDiskBytes))
 	ch <- prometheus.MustNewConstMetric(dReady, prometheus.GaugeValue, ready)
 	ch <- prometheus.MustNewConstMetric(dGenActs, prometheus.CounterValue, float64(st.Activations))
 	if c.cfg.Cache != nil {
@@ -125,6 +199,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(dCacheHits, prometheus.CounterValue, float64(m.Hits))
 		ch <- prometheus.MustNewConstMetric(dCacheMisses, prometheus.CounterValue, float64(m.Misses))
 		ch <- prometheus.MustNewConstMetric(dCacheStale, prometheus.CounterValue, float64(m.Stale))
+		ch <- prometheus.MustNewConstMetric(dCacheWarm, prometheus.CounterValue, float64(m.Warmed))
 		ch <- prometheus.MustNewConstMetric(dCacheEvict, prometheus.CounterValue, float64(m.KeysEvicted))
 		ch <- prometheus.MustNewConstMetric(dCacheBytes, prometheus.GaugeValue, float64(m.CostAdded-m.CostEvicted))
 	}
