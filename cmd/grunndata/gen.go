@@ -24,8 +24,10 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "dataset seed; the same preset and seed give byte-identical files")
 	fs.StringVar(&cfg.Out, "out", "", "output directory (required)")
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "encoding goroutines (0: one per CPU)")
+	fs.IntVar(&cfg.Deltas, "deltas", 0, "also write `N` change-feed directories deltas/0001… continuing the bulk (grunndata load --delta)")
+	fs.IntVar(&cfg.DeltaChanges, "delta-changes", 0, "changes per delta over both registers (0: 200 small, 2000 medium, 10000 national)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: grunndata gen --preset small|medium|national --seed N --out DIR [--workers N]\n\n")
+		fmt.Fprintf(stderr, "usage: grunndata gen --preset small|medium|national --seed N --out DIR [--workers N] [--deltas N [--delta-changes M]]\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"text/tabwriter"
 
 	"github.com/mattn/go-isatty"
@@ -18,6 +19,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	from := fs.String("from", "", "dataset `DIR` to load (the formats of docs/formats.md)")
+	delta := fs.String("delta", "", "apply the change-feed `DIR` (docs/formats.md, Delta directory) to the active generation instead")
 	data := fs.String("data", "data", "data `DIR` that receives the generation")
 	def := loader.DefaultConfig("", "")
 	ratio := fs.Float64("max-reject-ratio", def.MaxRejectRatio, "fail when a register rejects more than this share of its records")
@@ -28,12 +30,16 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *from == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: grunndata load --from DIR --data DATADIR [flags]")
+	if (*from == "") == (*delta == "") || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "usage: grunndata load --from DIR --data DATADIR [flags]\n       grunndata load --delta DIR --data DATADIR [flags]")
 		fs.PrintDefaults()
 		return 2
 	}
-	cfg := loader.DefaultConfig(*from, *data)
+	src := *from
+	if *delta != "" {
+		src = *delta
+	}
+	cfg := loader.DefaultConfig(src, *data)
 	cfg.MaxRejectRatio, cfg.Activate, cfg.SortBytes, cfg.Workers = *ratio, !*noActivate, *sortMB<<20, *workers
 	cfg.Logger = newLogger(stderr)
 	if !*quiet {
@@ -42,7 +48,11 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			cfg.ProgressTTY = true
 		}
 	}
-	rep, err := loader.Run(ctx, cfg)
+	run := loader.Run
+	if *delta != "" {
+		run = loader.RunDelta
+	}
+	rep, err := run(ctx, cfg)
 	printLoadReport(stdout, &rep)
 	if err != nil {
 		fmt.Fprintf(stderr, "grunndata load: %v\n", err)
@@ -53,6 +63,10 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
+	if *delta != "" && rep.Generation == "" {
+		fmt.Fprintf(stdout, "the delta has no changes; generation %s stays active\n", rep.Parent)
+		return 0
+	}
 	if rep.Activated {
 		fmt.Fprintf(stdout, "generation %s is active (a running server picks it up within a second, or on SIGHUP)\n", rep.Generation)
 	} else {
@@ -62,7 +76,49 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func printLoadReport(w io.Writer, rep *loader.Report) {
+	if len(rep.Feeds) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "feed\tfrom\tto\tpages\titems\tapplied\tukjent\trejects\t")
+		for _, f := range rep.Feeds {
+			from := strconv.FormatInt(f.From, 10)
+			if !f.HadPosition {
+				from = "(none)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", f.Feed, from, f.To, f.Pages, f.Items, f.Applied, f.Ukjent, f.Rejects)
+		}
+		tw.Flush()
+		for _, f := range rep.Feeds {
+			if !f.HadPosition {
+				fmt.Fprintf(w, "warning: %s: the parent generation %s recorded no position, so continuity with it was not checked\n", f.Feed, rep.Parent)
+			}
+			if f.Ukjent > 0 {
+				fmt.Fprintf(w, "%s: %d changes of type Ukjent were reported, not applied\n", f.Feed, f.Ukjent)
+			}
+		}
+	}
+	if len(rep.UnknownKeys) > 0 {
+		fmt.Fprintf(w, "unknown Folkeregisteret keys (ignored):")
+		for i, k := range rep.UnknownKeys {
+			if i == 8 {
+				fmt.Fprintf(w, " … (%d more)", len(rep.UnknownKeys)-i)
+				break
+			}
+			fmt.Fprintf(w, " %s×%d", k.Key, k.Count)
+		}
+		fmt.Fprintln(w)
+	}
 	if len(rep.Registers) == 0 {
+		return
+	}
+	if len(rep.Feeds) > 0 {
+		fmt.Fprintf(w, "records now:")
+		for _, s := range rep.Registers {
+			fmt.Fprintf(w, " %s %d", s.Register, s.Records)
+		}
+		fmt.Fprintf(w, "\ngeneration %s (from %s): %.1f MB on disk, %.2fs\n", rep.Generation, rep.Parent, float64(rep.SizeBytes)/1e6, rep.Duration.Seconds())
+		if rep.RejectFile != "" && hasRejects(rep) {
+			fmt.Fprintf(w, "rejects: %s\n", rep.RejectFile)
+		}
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -85,4 +141,13 @@ func printLoadReport(w io.Writer, rep *loader.Report) {
 	if rejs > 0 {
 		fmt.Fprintf(w, "rejects: %s\n", rep.RejectFile)
 	}
+}
+
+func hasRejects(rep *loader.Report) bool {
+	for _, f := range rep.Feeds {
+		if f.Rejects > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -267,11 +267,41 @@ func appendHistoriskeNavn(dst []byte, r *rng, from day, name string) []byte {
 	return append(dst, ']')
 }
 
-func (w *world) appendEnhet(dst []byte, e int) []byte {
+func (w *world) appendEnhet(dst []byte, e int) []byte { return w.appendEnhetEdit(dst, e, nil) }
+
+// orgEdit changes a derived enhet or underenhet for a later version of it
+// (the change feeds of delta.go): a new organisation number (a new entity),
+// a new registration date, name, address or employee count.
+type orgEdit struct {
+	orgnr   *[9]byte
+	reg     day // registreringsdatoEnhetsregisteret, noDay: unchanged
+	name    string
+	houseNo int
+	ansatte int // -1: unchanged, 0: not registered
+}
+
+func (w *world) appendEnhetEdit(dst []byte, e int, ed *orgEdit) []byte {
 	var x enhet
 	w.deriveEnhet(e, &x)
 	r := &x.rng
 	orgnr := w.enhetOrgnr(e)
+	if ed != nil {
+		if ed.orgnr != nil {
+			orgnr = *ed.orgnr
+		}
+		if ed.reg != noDay {
+			x.reg, x.founded = ed.reg, ed.reg-3
+		}
+		if ed.name != "" {
+			x.name = ed.name
+		}
+		if ed.houseNo > 0 {
+			x.houseNo = ed.houseNo
+		}
+		if ed.ansatte >= 0 {
+			x.ansatte = ed.ansatte
+		}
+	}
 	dst = append(dst, `{"organisasjonsnummer":`...)
 	dst = appendDigits(dst, orgnr[:])
 	dst = append(dst, `,"navn":`...)
@@ -412,6 +442,10 @@ func (w *world) underenhetParent(u int, r *rng) int {
 }
 
 func (w *world) appendUnderenhet(dst []byte, u int) []byte {
+	return w.appendUnderenhetEdit(dst, u, nil)
+}
+
+func (w *world) appendUnderenhetEdit(dst []byte, u int, ed *orgEdit) []byte {
 	r := newRNG(w.seed, streamUnderenhet, uint64(u))
 	pe := w.underenhetParent(u, &r)
 	var px enhet
@@ -445,6 +479,20 @@ func (w *world) appendUnderenhet(dst []byte, u int) []byte {
 	orgnr := w.underenhetOrgnr(u)
 	parent := w.enhetOrgnr(pe)
 	reg := randomDay(&r, max(px.reg, dayOf(1995, 6, 1)), refDay-10)
+	houseNo := 0
+	ansatteEdit := -1
+	if ed != nil {
+		if ed.orgnr != nil {
+			orgnr = *ed.orgnr
+		}
+		if ed.reg != noDay {
+			reg = ed.reg
+		}
+		if ed.name != "" {
+			name = ed.name
+		}
+		houseNo, ansatteEdit = ed.houseNo, ed.ansatte
+	}
 	dst = append(dst, `{"organisasjonsnummer":`...)
 	dst = appendDigits(dst, orgnr[:])
 	dst = append(dst, `,"navn":`...)
@@ -466,6 +514,9 @@ func (w *world) appendUnderenhet(dst []byte, u int) []byte {
 	} else if r.chance(0.55) {
 		ansatte = 5 + min(r.intn(60), r.intn(60))
 	}
+	if ansatteEdit >= 0 {
+		ansatte = ansatteEdit
+	}
 	if ansatte > 0 {
 		dst = append(dst, `,"antallAnsatte":`...)
 		dst = appendInt(dst, ansatte)
@@ -483,8 +534,12 @@ func (w *world) appendUnderenhet(dst []byte, u int) []byte {
 		dst = appendBrregAddress(dst, []string{"Postboks " + itoa(1+r.intn(9000))}, muni, 0)
 	}
 	if !onlyPost {
+		no := 1 + r.intn(80)
+		if houseNo > 0 {
+			no = houseNo
+		}
 		dst = append(dst, `,"beliggenhetsadresse":`...)
-		dst = appendBrregAddress(dst, []string{streetNames[street] + " " + itoa(1+r.intn(80))}, muni, street)
+		dst = appendBrregAddress(dst, []string{streetNames[street] + " " + itoa(no)}, muni, street)
 	}
 	if r.chance(0.01) {
 		dst = append(dst, `,"nedleggelsesdato":`...)

@@ -27,6 +27,13 @@ type Config struct {
 	// Progress, when not nil, receives a progress line per file (meant for a
 	// terminal). Nil means silent.
 	Progress io.Writer
+	// Deltas is the number of change-feed directories (deltas/0001, …) to
+	// write after the bulk files, each continuing the feeds of the one
+	// before (see delta.go and docs/formats.md).
+	Deltas int
+	// DeltaChanges is the number of changes per delta, over both registers;
+	// 0 means DefaultDeltaChanges(Preset).
+	DeltaChanges int
 }
 
 // DefaultConfig returns the small preset with seed 1 and one worker per CPU.

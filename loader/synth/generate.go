@@ -35,6 +35,18 @@ func generate(ctx context.Context, cfg Config, p Preset) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	if cfg.Deltas < 0 || cfg.DeltaChanges < 0 {
+		return sum, fmt.Errorf("deltas %d, changes %d: must be ≥ 0", cfg.Deltas, cfg.DeltaChanges)
+	}
+	changes := cfg.DeltaChanges
+	if changes == 0 {
+		changes = DefaultDeltaChanges(p.Name)
+	}
+	if cfg.Deltas > 0 {
+		if _, err := w.newDeltaGen(cfg.Out, cfg.Deltas, changes); err != nil {
+			return sum, err
+		}
+	}
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return sum, err
 	}
@@ -66,6 +78,16 @@ func generate(ctx context.Context, cfg Config, p Preset) (Summary, error) {
 			return sum, fmt.Errorf("write %s: %w", j.name, err)
 		}
 		sum.Files = append(sum.Files, fs)
+	}
+	if err := writeFeedPositions(cfg.Out); err != nil {
+		return sum, err
+	}
+	if cfg.Deltas > 0 {
+		ds, err := w.writeDeltas(ctx, cfg.Out, cfg.Deltas, changes)
+		if err != nil {
+			return sum, fmt.Errorf("write deltas: %w", err)
+		}
+		sum.Files = append(sum.Files, ds...)
 	}
 	if err := w.writeManifest(cfg.Out, sum); err != nil {
 		return sum, err

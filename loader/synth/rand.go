@@ -22,6 +22,13 @@ const (
 	streamRESH
 	streamFLR
 	streamPatient
+	// change feeds (delta.go)
+	streamDelta
+	streamDeltaEnhet
+	streamDeltaUnderenhet
+	streamDeltaPerson
+	streamDeltaDnr
+	streamDeltaDoc
 )
 
 // mix64 is the splitmix64 finaliser, a bijective 64-bit mixer.
