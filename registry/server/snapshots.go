@@ -113,7 +113,7 @@ func snapshotRoutes(mux *http.ServeMux, s Snapshots, auth func(http.Handler) htt
 		if list == nil {
 			list = []SnapshotInfo{}
 		}
-		writeJSON(w, http.StatusOK, list)
+		writeAdminJSON(w, http.StatusOK, list)
 	})
 	h("POST /admin/snapshots/rollback", func(w http.ResponseWriter, r *http.Request) {
 		info, err := s.Rollback()
@@ -121,7 +121,7 @@ func snapshotRoutes(mux *http.ServeMux, s Snapshots, auth func(http.Handler) htt
 			writeAdminError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, info)
+		writeAdminJSON(w, http.StatusOK, info)
 	})
 	h("POST /admin/snapshots/{gen}/activate", func(w http.ResponseWriter, r *http.Request) {
 		info, err := s.Activate(r.PathValue("gen"))
@@ -129,7 +129,7 @@ func snapshotRoutes(mux *http.ServeMux, s Snapshots, auth func(http.Handler) htt
 			writeAdminError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, info)
+		writeAdminJSON(w, http.StatusOK, info)
 	})
 	// Everything else under /admin/snapshots: problem+json, not the mux's
 	// plain-text 404 and 405.
@@ -149,7 +149,7 @@ func snapshotRoutes(mux *http.ServeMux, s Snapshots, auth func(http.Handler) htt
 	})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func writeAdminJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		writeAdminError(w, err)
