@@ -52,3 +52,10 @@ bench-go: ## Go microbenchmarks with -benchmem
 
 clean: ## remove bin/ and the default data directory
 	rm -rf bin $(DATA)
+
+.PHONY: bench bench-national
+bench: build ## load test the medium preset: closed and open loop, server on CPU 0, generator on CPU 1 (bench/run.sh)
+	@BIN=$(BIN) bench/run.sh medium
+
+bench-national: build ## the same at national scale (bench-data/national; generating it takes a few minutes)
+	@BIN=$(BIN) BENCH_DURATION=$${BENCH_DURATION:-30s} bench/run.sh national

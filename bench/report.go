@@ -427,7 +427,9 @@ func ReadReport(path string) (Report, error) {
 	return rep, nil
 }
 
-// Compare prints two reports side by side, with B/A ratios.
+// Compare prints two reports side by side, with B/A ratios: throughput,
+// latency percentiles and errors in total, and throughput, p50 and p99 per
+// route.
 func Compare(w io.Writer, a, b *Report, nameA, nameB string) {
 	fmt.Fprintf(w, "A: %s  %s\n", nameA, describe(a))
 	fmt.Fprintf(w, "B: %s  %s\n\n", nameB, describe(b))
@@ -466,13 +468,17 @@ func Compare(w io.Writer, a, b *Report, nameA, nameB string) {
 		for _, q := range []struct {
 			name string
 			f    func(*Latency) float64
+			all  bool // shown for each route, not only the total
 		}{
-			{"p50", func(l *Latency) float64 { return l.P50 }},
-			{"p90", func(l *Latency) float64 { return l.P90 }},
-			{"p99", func(l *Latency) float64 { return l.P99 }},
-			{"p99.9", func(l *Latency) float64 { return l.P999 }},
-			{"max", func(l *Latency) float64 { return l.Max }},
+			{"p50", func(l *Latency) float64 { return l.P50 }, true},
+			{"p90", func(l *Latency) float64 { return l.P90 }, false},
+			{"p99", func(l *Latency) float64 { return l.P99 }, true},
+			{"p99.9", func(l *Latency) float64 { return l.P999 }, false},
+			{"max", func(l *Latency) float64 { return l.Max }, false},
 		} {
+			if !q.all && n != "total" {
+				continue
+			}
 			va, vb := q.f(&x.Latency), q.f(&y.Latency)
 			row("", q.name, fmtUs(va), fmtUs(vb), va, vb)
 		}
