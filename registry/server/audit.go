@@ -208,7 +208,8 @@ func syncDirPath(dir string) error {
 type Entry struct {
 	Principal  *Principal
 	Route      string
-	Subject    []byte // a person number as stored (the record is the only place it is written)
+	Subject    []byte   // a person number as stored (the record is the only place it is written)
+	Subjects   [][]byte // bulk requests: every valid number asked about
 	Status     int
 	Duration   time.Duration
 	Generation string
@@ -248,6 +249,14 @@ func (a *Audit) Record(e *Entry) error {
 	if len(e.Subject) > 0 {
 		p = append(p, '"')
 		p = append(p, e.Subject...) // digits only: validated before auditing
+		p = append(p, '"')
+	}
+	for i, sub := range e.Subjects {
+		if i > 0 || len(e.Subject) > 0 {
+			p = append(p, ',')
+		}
+		p = append(p, '"')
+		p = append(p, sub...)
 		p = append(p, '"')
 	}
 	p = append(p, `],"status":`...)

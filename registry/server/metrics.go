@@ -19,11 +19,18 @@ const (
 	routePersonLookup
 	routePersonnelLookup
 	routeGPLookup
+	routePartyChildren
+	routePartySearch
+	routeSubunits
+	routePersonBulk
+	routeGPBulk
+	routeCodes
 	numRoutes
 )
 
 var routeNames = [numRoutes]string{"none", "communication-party", "organisation", "resh", "personnel", "gp-contract",
-	"person-lookup", "personnel-lookup", "gp-lookup"}
+	"person-lookup", "personnel-lookup", "gp-lookup", "communication-party-children", "communication-party-search",
+	"organisation-subunits", "person-bulk", "gp-bulk", "codes"}
 
 // statuses the API answers with; anything else is counted as "other".
 var statusCodes = []int{200, 400, 401, 403, 404, 405, 410, 413, 415, 429, 500, 503}

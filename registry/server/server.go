@@ -138,6 +138,12 @@ var (
 	pPersons     = []byte("/v1/persons/lookup")
 	pPersonnelBy = []byte("/v1/personnel/lookup")
 	pGPLookup    = []byte("/v1/gp/lookup")
+	pPersonsBulk = []byte("/v1/persons/bulk")
+	pGPBulk      = []byte("/v1/gp/bulk")
+	pPartySearch = []byte("/v1/communication-parties")
+	pCodes       = []byte("/v1/codes")
+	sChildren    = []byte("/children")
+	sSubunits    = []byte("/subunits")
 )
 
 // classify returns the route of path and the id bytes in it.
@@ -149,10 +155,28 @@ func classify(path []byte) (route, []byte) {
 		return routePersonnelLookup, nil
 	case bytes.Equal(path, pGPLookup):
 		return routeGPLookup, nil
+	case bytes.Equal(path, pPersonsBulk):
+		return routePersonBulk, nil
+	case bytes.Equal(path, pGPBulk):
+		return routeGPBulk, nil
+	case bytes.Equal(path, pPartySearch):
+		return routePartySearch, nil
+	case bytes.Equal(path, pCodes):
+		return routeCodes, nil
+	case bytes.HasPrefix(path, pCodes) && len(path) > len(pCodes) && path[len(pCodes)] == '/':
+		return routeCodes, path[len(pCodes)+1:]
 	case bytes.HasPrefix(path, pCommParties):
-		return routeParty, path[len(pCommParties):]
+		id := path[len(pCommParties):]
+		if bytes.HasSuffix(id, sChildren) {
+			return routePartyChildren, id[:len(id)-len(sChildren)]
+		}
+		return routeParty, id
 	case bytes.HasPrefix(path, pOrgs):
-		return routeOrganisation, path[len(pOrgs):]
+		id := path[len(pOrgs):]
+		if bytes.HasSuffix(id, sSubunits) {
+			return routeSubunits, id[:len(id)-len(sSubunits)]
+		}
+		return routeOrganisation, id
 	case bytes.HasPrefix(path, pResh):
 		return routeResh, path[len(pResh):]
 	case bytes.HasPrefix(path, pPersonnel):
@@ -173,6 +197,12 @@ var routeScopes = [numRoutes]Scope{
 	routePersonLookup:    ScopePersonRead | ScopePersonReadProtected,
 	routePersonnelLookup: ScopePersonnelRead,
 	routeGPLookup:        ScopeGPRead,
+	routePartyChildren:   ScopeOrganisationRead,
+	routePartySearch:     ScopeOrganisationRead,
+	routeSubunits:        ScopeOrganisationRead,
+	routePersonBulk:      ScopePersonRead | ScopePersonReadProtected,
+	routeGPBulk:          ScopeGPRead,
+	routeCodes:           ^Scope(0), // any authenticated caller
 }
 
 var hdrAuthorization = []byte("Authorization")
@@ -204,6 +234,16 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 			status = s.lookupByNIN(ctx, rt, registry.IdxPersonnelByNIN, p, start)
 		case routeGPLookup:
 			status = s.lookupByNIN(ctx, rt, registry.RegGPPatient, p, start)
+		case routePersonBulk, routeGPBulk:
+			status = s.bulk(ctx, rt, p, start)
+		case routePartyChildren:
+			status = s.getOnly(ctx, func() int { return s.partyChildren(ctx, idb) })
+		case routePartySearch:
+			status = s.getOnly(ctx, func() int { return s.partySearch(ctx) })
+		case routeSubunits:
+			status = s.getOnly(ctx, func() int { return s.subunits(ctx, idb) })
+		case routeCodes:
+			status = s.codes(ctx, idb)
 		case routeParty:
 			status = s.getSerial(ctx, idb, registry.IDHerID, registry.RegParty)
 		case routeOrganisation:
@@ -235,11 +275,42 @@ func (s *Server) getSerial(ctx *fasthttp.RequestCtx, idb []byte, t registry.IDTy
 	if err != nil {
 		return writeError(ctx, err)
 	}
+	switch reg {
+	case registry.RegPersonnel:
+		return s.withView(ctx, func(v registry.View) int {
+			k := registry.SerialKey(reg, id)
+			return s.writePersonnel(ctx, v, &k)
+		})
+	case registry.RegResh:
+		args := ctx.QueryArgs()
+		children, ancestors := args.GetBool("children"), args.GetBool("ancestors")
+		if children || ancestors {
+			return s.reshTree(ctx, id, children, ancestors)
+		}
+	}
 	sc := scratchPool.Get().(*scratch)
 	sc.key = registry.SerialKey(reg, id)
 	status, _ := s.write(ctx, &sc.key, false)
 	scratchPool.Put(sc)
 	return status
+}
+
+// getOnly answers 405 to anything but GET and HEAD.
+func (s *Server) getOnly(ctx *fasthttp.RequestCtx, fn func() int) int {
+	if !ctx.IsGet() && !ctx.IsHead() {
+		return writeMethodNotAllowed(ctx, "GET, HEAD")
+	}
+	return fn()
+}
+
+// withView runs fn with the active generation.
+func (s *Server) withView(ctx *fasthttp.RequestCtx, fn func(v registry.View) int) int {
+	v, err := s.store.Acquire()
+	if err != nil {
+		return writeError(ctx, err)
+	}
+	defer v.Release()
+	return fn(v)
 }
 
 func (s *Server) getOrg(ctx *fasthttp.RequestCtx, idb []byte) int {
@@ -325,7 +396,7 @@ func (s *Server) writePersonnelByNIN(ctx *fasthttp.RequestCtx, sc *scratch) (int
 		return writeError(ctx, registry.ErrBadValue), v.ID()
 	}
 	sc.key = registry.SerialKey(registry.RegPersonnel, uint64(binary.BigEndian.Uint32(hv)))
-	return s.writeFrom(ctx, v, &sc.key, false), v.ID()
+	return s.writePersonnel(ctx, v, &sc.key), v.ID()
 }
 
 // write looks key up in the active generation and writes the stored view;

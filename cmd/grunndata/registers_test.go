@@ -1,0 +1,313 @@
+package main
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/grunndata/grunndata/loader/loadertest"
+	"github.com/grunndata/grunndata/registry"
+)
+
+func getJSON(t *testing.T, url string, v any) int {
+	t.Helper()
+	r := do(t, "GET", url, "", "")
+	if r.status == 200 {
+		if err := json.Unmarshal(r.body, v); err != nil {
+			t.Fatalf("%s: %v: %s", url, err, r.body)
+		}
+	}
+	return r.status
+}
+
+type addr struct {
+	Type struct {
+		Code string `json:"code"`
+	} `json:"type"`
+	Inherited *bool `json:"inherited"`
+}
+
+type party struct {
+	HerID       int64  `json:"herId"`
+	Type        string `json:"type"`
+	OrgNr       string `json:"organizationNumber"`
+	ParentHerID int64  `json:"parentHerId"`
+	Electronic  []addr `json:"electronicAddresses"`
+	Physical    []addr `json:"physicalAddresses"`
+	Parent      *struct {
+		HerID int64  `json:"herId"`
+		Name  string `json:"name"`
+	} `json:"parent"`
+	Person *struct {
+		HPR int64 `json:"hprNumber"`
+	} `json:"person"`
+}
+
+func TestRegistersInDepth(t *testing.T) {
+	data, _ := loadertest.Snapshot(t)
+	m := MustRunMain(t, data, nil)
+	id := findIDs(t, m)
+	api := "http://" + m.APIAddr()
+
+	t.Run("party-children-inheritance", func(t *testing.T) {
+		var org party
+		if st := getJSON(t, api+"/v1/communication-parties/"+u(id.her), &org); st != 200 || org.Type != "Organization" {
+			t.Fatalf("%d %+v", st, org)
+		}
+		orgTypes := map[string]bool{}
+		for _, a := range org.Electronic {
+			orgTypes[a.Type.Code] = true
+		}
+		var page struct {
+			Items      []party `json:"items"`
+			NextCursor *string `json:"nextCursor"`
+		}
+		if st := getJSON(t, api+"/v1/communication-parties/"+u(id.her)+"/children?limit=1000", &page); st != 200 || len(page.Items) == 0 {
+			t.Fatalf("children: %d, %d items", st, len(page.Items))
+		}
+		for _, c := range page.Items {
+			if c.Parent == nil || c.Parent.HerID != org.HerID || c.ParentHerID != org.HerID {
+				t.Fatalf("child %d without parent summary", c.HerID)
+			}
+			have := map[string]bool{}
+			for _, a := range c.Electronic {
+				if a.Inherited == nil {
+					t.Fatalf("child %d: address without inherited flag", c.HerID)
+				}
+				have[a.Type.Code] = true
+			}
+			for typ := range orgTypes {
+				if !have[typ] {
+					t.Fatalf("child %d does not inherit the organisation's %s address", c.HerID, typ)
+				}
+			}
+		}
+		// Paging: one at a time reaches the same set.
+		seen := 0
+		cursor := ""
+		for i := 0; i < 1000; i++ {
+			var p struct {
+				Items      []party `json:"items"`
+				NextCursor *string `json:"nextCursor"`
+			}
+			url := api + "/v1/communication-parties/" + u(id.her) + "/children?limit=1"
+			if cursor != "" {
+				url += "&cursor=" + cursor
+			}
+			getJSON(t, url, &p)
+			seen += len(p.Items)
+			if p.NextCursor == nil {
+				break
+			}
+			cursor = *p.NextCursor
+		}
+		if seen != len(page.Items) {
+			t.Fatalf("paging saw %d, one page %d", seen, len(page.Items))
+		}
+		if r := do(t, "GET", api+"/v1/communication-parties/"+u(id.her)+"/children?limit=1001", "", ""); r.status != 400 {
+			t.Fatalf("limit 1001: %d", r.status)
+		}
+		if r := do(t, "GET", api+"/v1/communication-parties/"+u(id.her)+"/children?cursor=!!", "", ""); r.status != 400 {
+			t.Fatalf("bad cursor: %d", r.status)
+		}
+
+		var search struct {
+			Items []party `json:"items"`
+		}
+		if st := getJSON(t, api+"/v1/communication-parties?orgnr="+org.OrgNr, &search); st != 200 {
+			t.Fatalf("search %d", st)
+		}
+		found := false
+		for _, p := range search.Items {
+			found = found || p.HerID == org.HerID
+		}
+		if !found {
+			t.Fatalf("orgnr %s does not find HER-id %d", org.OrgNr, org.HerID)
+		}
+	})
+
+	t.Run("resh-tree", func(t *testing.T) {
+		v, _ := m.Store().Acquire()
+		var leaf uint64
+		v.Scan([]byte{byte(registry.IdxReshChildren)}, nil, func(k, _ []byte) bool {
+			leaf = uint64(binary.BigEndian.Uint32(k[5:]))
+			return true // the last child in key order: deep in the tree
+		})
+		v.Release()
+		var tree struct {
+			Unit struct {
+				ReshID uint64  `json:"reshId"`
+				Parent *uint64 `json:"parentReshId"`
+			} `json:"unit"`
+			Ancestors []struct {
+				ReshID uint64  `json:"reshId"`
+				Parent *uint64 `json:"parentReshId"`
+			} `json:"ancestors"`
+			Children []struct {
+				Parent uint64 `json:"parentReshId"`
+			} `json:"children"`
+		}
+		if st := getJSON(t, api+"/v1/resh/"+u(leaf)+"?ancestors=true&children=true", &tree); st != 200 {
+			t.Fatal(st)
+		}
+		if len(tree.Ancestors) == 0 || tree.Ancestors[0].Parent != nil || tree.Ancestors[len(tree.Ancestors)-1].ReshID != *tree.Unit.Parent {
+			t.Fatalf("ancestors not root first down to the parent: %+v", tree)
+		}
+		root := tree.Ancestors[0].ReshID
+		var rt struct {
+			Children []struct {
+				Parent uint64 `json:"parentReshId"`
+			} `json:"children"`
+		}
+		getJSON(t, api+"/v1/resh/"+u(root)+"?children=true", &rt)
+		if len(rt.Children) == 0 {
+			t.Fatal("root has no children")
+		}
+		for _, c := range rt.Children {
+			if c.Parent != root {
+				t.Fatalf("child of %d has parent %d", root, c.Parent)
+			}
+		}
+	})
+
+	t.Run("personnel-at-time", func(t *testing.T) {
+		type approval struct {
+			Valid *bool `json:"valid"`
+		}
+		var now, past struct {
+			Approvals []approval `json:"approvals"`
+			AtTime    string     `json:"atTime"`
+		}
+		if st := getJSON(t, api+"/v1/personnel/"+u(id.hpr), &now); st != 200 || now.AtTime == "" {
+			t.Fatal(st)
+		}
+		for _, a := range now.Approvals {
+			if a.Valid == nil {
+				t.Fatal("approval without valid flag")
+			}
+		}
+		if st := getJSON(t, api+"/v1/personnel/"+u(id.hpr)+"?atTime=1900-01-01", &past); st != 200 || len(past.Approvals) != 0 {
+			t.Fatalf("approvals in 1900: %d %+v", st, past)
+		}
+		if r := do(t, "GET", api+"/v1/personnel/"+u(id.hpr)+"?atTime=yesterday", "", ""); r.status != 400 {
+			t.Fatalf("bad atTime: %d", r.status)
+		}
+	})
+
+	t.Run("bulk", func(t *testing.T) {
+		body := `{"nins":["` + id.gpPatient + `","01810050059","` + unknownNIN + `",7]}`
+		r := do(t, "POST", api+"/v1/persons/bulk", "application/json", body)
+		var res struct {
+			Items []struct {
+				Status int    `json:"status"`
+				Code   string `json:"code"`
+				Rule   string `json:"rule"`
+			} `json:"items"`
+		}
+		if r.status != 200 || json.Unmarshal(r.body, &res) != nil || len(res.Items) != 4 {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+		want := []string{"200", "400 first-check-digit", "404 not_found", "400 non-digit"}
+		for i, it := range res.Items {
+			got := strconv.Itoa(it.Status)
+			if it.Rule != "" {
+				got += " " + it.Rule
+			} else if it.Code != "" {
+				got += " " + it.Code
+			}
+			if got != want[i] {
+				t.Fatalf("item %d: %s, want %s", i, got, want[i])
+			}
+		}
+		r = do(t, "POST", api+"/v1/gp/bulk", "application/json", `{"nins":["`+id.gpPatient+`","`+unknownNIN+`"]}`)
+		if r.status != 200 || !strings.Contains(string(r.body), `"code":"no_gp"`) || !strings.Contains(string(r.body), `"gpContractId"`) {
+			t.Fatalf("gp bulk %d %s", r.status, r.body)
+		}
+		many := `{"nins":[` + strings.Repeat(`"`+id.gpPatient+`",`, 1000) + `"` + id.gpPatient + `"]}`
+		if r := do(t, "POST", api+"/v1/persons/bulk", "application/json", many); r.status != 400 || !strings.Contains(string(r.body), "too_many_items") {
+			t.Fatalf("1001 items: %d %s", r.status, r.body)
+		}
+	})
+
+	t.Run("gp-her-id-rule", func(t *testing.T) {
+		// Every contract's gpHerId follows NHN's rule, checked against the
+		// doctors and the AR persons in the generation.
+		v, _ := m.Store().Acquire()
+		defer v.Release()
+		branches := map[string]int{}
+		v.Scan([]byte{byte(registry.RegGPContract)}, nil, func(_, val []byte) bool {
+			_, full, _, _ := registry.DecodeValue(val)
+			var c struct {
+				ID      int64  `json:"id"`
+				GPHerID *int64 `json:"gpHerId"`
+				Doctors []struct {
+					HPR   uint64 `json:"hprNumber"`
+					Rel   struct{ Code string } `json:"relationship"`
+					Valid struct {
+						From string  `json:"from"`
+						To   *string `json:"to"`
+					} `json:"valid"`
+				} `json:"doctors"`
+			}
+			json.Unmarshal(full, &c)
+			today := loadertest.Now().Format("2006-01-02")
+			var lf, lv []uint64
+			for _, d := range c.Doctors {
+				if d.Valid.From <= today && (d.Valid.To == nil || *d.Valid.To >= today) {
+					if d.Rel.Code == "LF" {
+						lf = append(lf, d.HPR)
+					} else if d.Rel.Code == "LV" {
+						lv = append(lv, d.HPR)
+					}
+				}
+			}
+			her := func(hpr uint64) int64 {
+				k := registry.SerialKey(registry.IdxPartyByHPR, hpr)
+				b, err := v.Get(nil, &k)
+				if err != nil {
+					return 0
+				}
+				return int64(binary.BigEndian.Uint32(b))
+			}
+			var want int64
+			branch := "none"
+			switch {
+			case len(lf) > 0:
+				want, branch = her(lf[0]), "regular"
+			case len(lv) == 1:
+				want, branch = her(lv[0]), "one-substitute"
+			}
+			got := int64(0)
+			if c.GPHerID != nil {
+				got = *c.GPHerID
+			}
+			if got != want {
+				t.Errorf("contract %d (%s): gpHerId %d, want %d", c.ID, branch, got, want)
+			}
+			branches[branch]++
+			return true
+		})
+		if branches["regular"] == 0 || branches["one-substitute"] == 0 || branches["none"] == 0 {
+			t.Fatalf("dataset does not exercise all three branches: %v", branches)
+		}
+	})
+
+	t.Run("codes", func(t *testing.T) {
+		var l registry.CodeList
+		if st := getJSON(t, api+"/v1/codes/9060", &l); st != 200 || !l.Complete {
+			t.Fatalf("%d %+v", st, l)
+		}
+		found := false
+		for _, c := range l.Codes {
+			found = found || (c.Code == "LE" && c.Text == "Lege" && c.OID == 9060)
+		}
+		if !found {
+			t.Fatal("9060 lacks LE Lege")
+		}
+		if r := do(t, "GET", api+"/v1/codes/1", "", ""); r.status != 404 {
+			t.Fatalf("unknown list: %d", r.status)
+		}
+	})
+}
