@@ -243,7 +243,7 @@ func TestRegistersInDepth(t *testing.T) {
 				ID      int64  `json:"id"`
 				GPHerID *int64 `json:"gpHerId"`
 				Doctors []struct {
-					HPR   uint64 `json:"hprNumber"`
+					HPR   uint64                `json:"hprNumber"`
 					Rel   struct{ Code string } `json:"relationship"`
 					Valid struct {
 						From string  `json:"from"`
