@@ -19,16 +19,20 @@ help: ## list the targets
 build: ## build bin/grunndata
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/grunndata
 
-run: build ## generate (if needed), load and serve the synthetic dataset on $(ADDR)
+run: build ## generate (if needed), load and serve the synthetic dataset on $(ADDR), with development tokens
 	@if [ ! -f $(DATA)/ACTIVE ]; then \
 		echo "== no active generation in $(DATA): generating the $(PRESET) preset and loading it"; \
 		$(BIN) gen --preset $(PRESET) --seed $(SEED) --out $(DATA)/source && \
 		$(BIN) load --from $(DATA)/source --data $(DATA) || exit 1; \
 	fi
-	@echo "== try these (the server starts below; Ctrl-C stops it):"
-	@$(BIN) examples --data $(DATA) --addr $(ADDR)
-	@echo "   metrics: curl -s http://$(ADMIN)/metrics | grep ^grunndata_"
-	@exec $(BIN) serve --data $(DATA) --addr $(ADDR) --admin-addr $(ADMIN)
+	@TOKEN=$$($(BIN) token --key-dir $(DATA)/devkey --ttl 12h \
+		--scope 'grunndata:organisation.read grunndata:personnel.read grunndata:person.read grunndata:gp.read') || exit 1; \
+	echo "== try these (the server starts below; Ctrl-C stops it; the token is a 12 h development token):"; \
+	$(BIN) examples --data $(DATA) --addr $(ADDR) --token $$TOKEN || exit 1; \
+	echo "   metrics: curl -s http://$(ADMIN)/metrics | grep ^grunndata_"; \
+	echo "   more tokens: $(BIN) token --key-dir $(DATA)/devkey --scope all"; \
+	exec $(BIN) serve --data $(DATA) --addr $(ADDR) --admin-addr $(ADMIN) \
+		--jwks $(DATA)/devkey/dev-jwks.json --issuer https://grunndata.local/dev-issuer --audience grunndata
 
 test: ## run the whole test suite
 	$(GO) test -count=1 -timeout 15m ./...
