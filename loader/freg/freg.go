@@ -269,6 +269,11 @@ func (a *Address) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	a.Raw = buf.Bytes()
+	if f.Adressegradering != "" && f.Adressegradering != g.String() {
+		// Served in Freg's canonical case ("UGRADERT" in the 2019 example).
+		a.Raw = bytes.Replace(a.Raw, []byte(`"adressegradering":"`+f.Adressegradering+`"`),
+			[]byte(`"adressegradering":"`+g.String()+`"`), 1)
+	}
 	return nil
 }
 
