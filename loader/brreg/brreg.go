@@ -14,6 +14,7 @@ package brreg
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 
 	"github.com/grunndata/grunndata/loader/jsonl"
@@ -54,6 +55,8 @@ type fields struct {
 	Slettedato      string `json:"slettedato"`
 }
 
+var errNotObject = errors.New("array element is not a JSON object")
+
 // Read streams the JSON array in r, calling fn once per element.
 func Read(r io.Reader, fn func(rec *Record) error) error {
 	var (
@@ -62,6 +65,10 @@ func Read(r io.Reader, fn func(rec *Record) error) error {
 	)
 	return jsonl.Array(r, func(i int, raw []byte) error {
 		rec = Record{Index: i}
+		if len(raw) == 0 || raw[0] != '{' {
+			rec.Err = errNotObject
+			return fn(&rec)
+		}
 		var f fields
 		if err := json.Unmarshal(raw, &f); err != nil {
 			rec.Err = err

@@ -175,3 +175,17 @@ func skipValue(b []byte, i int) int {
 	}
 	return i
 }
+
+// KnownKeys returns the element keys the schema knows for a top-level
+// entity, and whether the entity is known.
+func KnownKeys(entity string) (map[string]bool, bool) {
+	ks, ok := personSchema[entity]
+	if !ok {
+		return nil, false
+	}
+	m := make(map[string]bool, len(ks))
+	for k := range ks {
+		m[k] = true
+	}
+	return m, true
+}
