@@ -360,6 +360,27 @@ func (s *Store) ActivateWith(id string, opts ActivateOptions) (ActivationReport,
 	return s.activateLocked(id, opts)
 }
 
+// Follow activates the generation the data directory's ACTIVE pointer
+// names, if it is not the active one (a server following activations made
+// by the CLI or a load). The pointer is read holding the activation lock,
+// so a follow that raced with a durable activation in this process never
+// reverts it to the pointer's older value. It returns the id it found and
+// whether it swapped.
+func (s *Store) Follow(opts ActivateOptions) (id string, swapped bool, rep ActivationReport, err error) {
+	s.actMu.Lock()
+	defer s.actMu.Unlock()
+	id, err = ReadActive(s.cfg.Dir)
+	if err != nil || id == "" {
+		return id, false, rep, err
+	}
+	if g := s.active.Load(); g != nil && g.id == id {
+		return id, false, rep, nil
+	}
+	opts.Durable, opts.Rollback = false, false
+	rep, err = s.activateLocked(id, opts)
+	return id, err == nil, rep, err
+}
+
 // Rollback activates, durably, the newest earlier generation of the
 // activation history that verifies and opens (see RollbackCandidates), and
 // pops the history down to it.
@@ -474,7 +495,7 @@ func (s *Store) activateLocked(id string, opts ActivateOptions) (ActivationRepor
 		return rep, nil
 	}
 	old.Release()
-	go func() {
+	go func(rep ActivationReport) {
 		select {
 		case <-old.closed:
 		case <-time.After(time.Minute):
@@ -489,7 +510,7 @@ func (s *Store) activateLocked(id string, opts ActivateOptions) (ActivationRepor
 		}
 		s.mu.Unlock()
 		s.logActivation(rep)
-	}()
+	}(rep)
 	return rep, nil
 }
 

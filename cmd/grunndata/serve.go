@@ -183,13 +183,12 @@ func (m *Main) checkActive(failed string) string {
 	if id == "" {
 		return ""
 	}
-	if g := m.store.Active(); g != nil && g.ID() == id {
-		return ""
-	}
-	if id == failed {
+	if g := m.store.Active(); (g != nil && g.ID() == id) || id == failed {
 		return failed
 	}
-	if _, err := m.store.ActivateWith(id, index.ActivateOptions{Warm: m.warmFunc()}); err != nil {
+	// Follow re-reads the pointer under the activation lock.
+	id, _, _, err = m.store.Follow(index.ActivateOptions{Warm: m.warmFunc()})
+	if err != nil {
 		m.Log.Error("activate generation; the previous one keeps serving", "generation", id, "err", err)
 		return id
 	}

@@ -180,10 +180,32 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(dDisk, prometheus.GaugeValue, float64(st.DiskBytes))
 		ch <- prometheus.MustNewConstMetric(dReadAmp, prometheus.GaugeValue, float64(st.ReadAmp))
 	}
+	// A generation activated more than once appears once per activation:
+	// one series per generation, summed, with its latest activation.
+	type agg struct {
+		reads, requests int64
+		at              time.Time
+	}
+	byGen := map[string]*agg{}
+	var order []string
 	for _, g := range st.Generations {
-		ch <- prometheus.MustNewConstMetric(dGenServed, prometheus.CounterValue, float64(g.Reads), g.Generation)
-		ch <- prometheus.MustNewConstMetric(dGenReqs, prometheus.CounterValue, float64(g.Requests), g.Generation)
-		ch <- prometheus.MustNewConstMetric(dGenActAt, prometheus.GaugeValue, float64(g.ActivatedAt.UnixNano())/1e9, g.Generation)
+		a := byGen[g.Generation]
+		if a == nil {
+			a = &agg{}
+			byGen[g.Generation] = a
+			order = append(order, g.Generation)
+		}
+		a.reads += g.Reads
+		a.requests += g.Requests
+		if g.ActivatedAt.After(a.at) {
+			a.at = g.ActivatedAt
+		}
+	}
+	for _, id := range order {
+		a := byGen[id]
+		ch <- prometheus.MustNewConstMetric(dGenServed, prometheus.CounterValue, float64(a.reads), id)
+		ch <- prometheus.MustNewConstMetric(dGenReqs, prometheus.CounterValue, float64(a.requests), id)
+		ch <- prometheus.MustNewConstMetric(dGenActAt, prometheus.GaugeValue, float64(a.at.UnixNano())/1e9, id)
 	}
 	if a := st.LastActivation; a != nil {
 		for p, v := range a.Phases {
