@@ -25,17 +25,18 @@ const (
 	routePersonBulk
 	routeGPBulk
 	routeCodes
+	routeAIN
 	numRoutes
 )
 
 var routeNames = [numRoutes]string{"none", "communication-party", "organisation", "resh", "personnel", "gp-contract",
 	"person-lookup", "personnel-lookup", "gp-lookup", "communication-party-children", "communication-party-search",
-	"organisation-subunits", "person-bulk", "gp-bulk", "codes"}
+	"organisation-subunits", "person-bulk", "gp-bulk", "codes", "ain"}
 
 // statuses the API answers with; anything else is counted as "other".
-var statusCodes = []int{200, 400, 401, 403, 404, 405, 410, 413, 415, 429, 500, 503}
+var statusCodes = []int{200, 201, 400, 401, 403, 404, 405, 410, 413, 415, 429, 500, 503}
 
-const numStatus = 13 // len(statusCodes) + other
+const numStatus = 14 // len(statusCodes) + other
 
 func statusIndex(code int) int {
 	for i, c := range statusCodes {

@@ -41,6 +41,8 @@ type Config struct {
 	Auth *Authenticator
 	// Audit records every request that touches a person; nil disables it.
 	Audit *Audit
+	// AIN is the store of allocated AINs; nil disables POST /v1/ain.
+	AIN registry.AINStore
 }
 
 // DefaultConfig returns production defaults.
@@ -142,6 +144,7 @@ var (
 	pGPBulk      = []byte("/v1/gp/bulk")
 	pPartySearch = []byte("/v1/communication-parties")
 	pCodes       = []byte("/v1/codes")
+	pAIN         = []byte("/v1/ain")
 	sChildren    = []byte("/children")
 	sSubunits    = []byte("/subunits")
 )
@@ -163,6 +166,8 @@ func classify(path []byte) (route, []byte) {
 		return routePartySearch, nil
 	case bytes.Equal(path, pCodes):
 		return routeCodes, nil
+	case bytes.Equal(path, pAIN):
+		return routeAIN, nil
 	case bytes.HasPrefix(path, pCodes) && len(path) > len(pCodes) && path[len(pCodes)] == '/':
 		return routeCodes, path[len(pCodes)+1:]
 	case bytes.HasPrefix(path, pCommParties):
@@ -203,6 +208,7 @@ var routeScopes = [numRoutes]Scope{
 	routePersonBulk:      ScopePersonRead | ScopePersonReadProtected,
 	routeGPBulk:          ScopeGPRead,
 	routeCodes:           ^Scope(0), // any authenticated caller
+	routeAIN:             ScopeAINWrite,
 }
 
 var hdrAuthorization = []byte("Authorization")
@@ -244,6 +250,8 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 			status = s.getOnly(ctx, func() int { return s.subunits(ctx, idb) })
 		case routeCodes:
 			status = s.codes(ctx, idb)
+		case routeAIN:
+			status = s.allocateAIN(ctx, p, start)
 		case routeParty:
 			status = s.getSerial(ctx, idb, registry.IDHerID, registry.RegParty)
 		case routeOrganisation:
@@ -349,7 +357,7 @@ func (s *Server) lookupByNIN(ctx *fasthttp.RequestCtx, rt route, reg registry.Re
 		}
 		return writeError(ctx, err)
 	}
-	n, _, err := registry.ParseNIN(nb)
+	n, info, err := registry.ParseNIN(nb)
 	if err != nil {
 		return writeError(ctx, err)
 	}
@@ -360,6 +368,10 @@ func (s *Server) lookupByNIN(ctx *fasthttp.RequestCtx, rt route, reg registry.Re
 	case registry.RegPerson:
 		sc.key = registry.PersonKey(n)
 		status, gen = s.write(ctx, &sc.key, p.Scopes&ScopePersonReadProtected != 0)
+		if status == 404 && info.Kind == registry.NINAin {
+			ctx.Response.Reset()
+			status = s.ainLookup(ctx, &sc.key) // allocated by this service, not in Freg
+		}
 	case registry.RegGPPatient:
 		sc.key = registry.GPPatientKey(n)
 		status, gen = s.write(ctx, &sc.key, false)
