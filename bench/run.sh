@@ -16,6 +16,10 @@
 #   BENCH_MIX          route weights             (the EPJ mix)
 #   BENCH_ARGS         more `grunndata bench` flags for both scenarios
 #   BENCH_ADDR, BENCH_ADMIN  listen addresses    (127.0.0.1:18080, 127.0.0.1:19090)
+#   BENCH_AUTH         off (default): serve with --auth=off; on: a development
+#                      token (grunndata token), verified on every request,
+#                      without the per-client rate limit
+#   BENCH_SERVE_ARGS   more `grunndata serve` flags
 set -euo pipefail
 
 PRESET=${1:-medium}
@@ -63,10 +67,15 @@ fi
 mkdir -p "$OUT"
 
 SERVE_ARGS=(--data "$DIR" --addr "$ADDR" --admin-addr "$ADMIN")
+TOKEN_ARGS=()
 serve_help=$("$BIN" serve -h 2>&1 || true)
-if grep -q -- '-auth ' <<<"$serve_help"; then
-	# Loopback only. Authentication costs one cached token check per
-	# request; pass BENCH_SERVE_ARGS to measure it.
+if [ "${BENCH_AUTH:-off}" = on ]; then
+	"$BIN" token --key-dir "$DIR/devkey" --ttl 12h --scope all >"$OUT/token"
+	SERVE_ARGS+=(--jwks "$DIR/devkey/dev-jwks.json" --issuer https://grunndata.local/dev-issuer
+		--audience grunndata --rate-limit 0)
+	TOKEN_ARGS=(--token-file "$OUT/token")
+elif grep -q -- '-auth ' <<<"$serve_help"; then
+	# Loopback only; BENCH_AUTH=on measures with token verification.
 	SERVE_ARGS+=(--auth=off)
 fi
 # shellcheck disable=SC2206
@@ -83,7 +92,7 @@ done
 curl -sf "http://$ADMIN/readyz" >/dev/null || { echo "server not ready" >&2; cat "$OUT/serve.log"; exit 1; }
 
 # shellcheck disable=SC2206
-COMMON=(--target "http://$ADDR" --ids-from "$DIR" --mix "$MIX" ${BENCH_ARGS:-})
+COMMON=(--target "http://$ADDR" --ids-from "$DIR" --mix "$MIX" "${TOKEN_ARGS[@]}" ${BENCH_ARGS:-})
 bench() { GOMAXPROCS=1 "${GEN_PIN[@]}" "$BIN" bench "${COMMON[@]}" "$@"; }
 
 say "warm-up: closed loop for $WARMUP (not reported)"
