@@ -34,6 +34,10 @@ type Config struct {
 	// DeltaChanges is the number of changes per delta, over both registers;
 	// 0 means DefaultDeltaChanges(Preset).
 	DeltaChanges int
+	// DeltasOnly skips the bulk files: it writes feed-positions.json and the
+	// deltas for a bulk of the same preset and seed written before (or
+	// elsewhere), which they continue.
+	DeltasOnly bool
 }
 
 // DefaultConfig returns the small preset with seed 1 and one worker per CPU.

@@ -60,6 +60,18 @@ func generate(ctx context.Context, cfg Config, p Preset) (Summary, error) {
 		{name: "flr_contracts.jsonl.gz", units: len(w.contracts), chunk: 500, encode: w.encodeLines(w.appendContract)},
 		{name: "flr_patients.jsonl.gz", units: w.n, chunk: 2000, encode: w.encodePatients},
 	}
+	if cfg.DeltasOnly {
+		if cfg.Deltas == 0 {
+			return sum, fmt.Errorf("deltas only, but no deltas asked for")
+		}
+		if err := writeFeedPositions(cfg.Out); err != nil {
+			return sum, err
+		}
+		ds, err := w.writeDeltas(ctx, cfg.Out, cfg.Deltas, changes)
+		sum.Files = append(sum.Files, ds...)
+		sum.Elapsed = time.Since(start)
+		return sum, err
+	}
 	for _, j := range jobs[:2] {
 		fs, err := writeFile(ctx, cfg.Out, j, workers, cfg.Progress)
 		if err != nil {
