@@ -14,6 +14,12 @@
 // index, identifier, rule). Structural damage (unreadable file, truncated
 // gzip, malformed JSON) or more rejects than Config.MaxRejectRatio fails the
 // load: the half-built generation is removed and nothing is activated.
+//
+// RunDelta applies a delta directory — pages of Brreg's update feeds and
+// Freg's event feed with the changed entities and person documents — to the
+// active generation: a copy of it plus one atomic batch becomes a new
+// generation, whose manifest records the feed positions the next delta must
+// continue from (delta.go).
 package loader
 
 import (
