@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/grunndata/grunndata/index"
 	"github.com/grunndata/grunndata/registry/server"
 )
 
@@ -36,6 +37,7 @@ func DefaultSecurityConfig() SecurityConfig {
 type securityState struct {
 	auth  *server.Authenticator
 	audit *server.Audit
+	ain   *index.AINStore
 }
 
 type authFlag struct{ off *bool }
@@ -100,14 +102,22 @@ func (c *SecurityConfig) validate(cfg *ServeConfig) error {
 	return nil
 }
 
-// setupSecurity prepares cfg.Server's authentication and auditing before the
+// setupSecurity prepares cfg.Server's authentication, auditing and the AIN
+// store (allocations are audited and need the ain.write scope) before the
 // API server is built.
 func (m *Main) setupSecurity(cfg *ServeConfig) error {
+	ain, err := index.OpenAINStore(cfg.DataDir, m.Log)
+	if err != nil {
+		return err
+	}
+	m.security.ain = ain
+	cfg.Server.AIN = ain
 	c := &cfg.Security
 	if c.AuthOff {
 		m.Log.Warn("authentication is OFF: every caller is anonymous with every scope but person.read-protected; local experiments only")
 	} else {
-		keys, err := server.NewJWKS(c.JWKS, c.JWKSRefresh)
+		var keys *server.JWKS
+		keys, err = server.NewJWKS(c.JWKS, c.JWKSRefresh)
 		if err != nil {
 			return err
 		}
@@ -136,10 +146,14 @@ func (m *Main) setupSecurity(cfg *ServeConfig) error {
 }
 
 func (m *Main) closeSecurity() error {
+	var errs []error
 	if m.security.audit != nil {
-		err := m.security.audit.Close()
+		errs = append(errs, m.security.audit.Close())
 		m.security.audit = nil
-		return err
 	}
-	return nil
+	if m.security.ain != nil {
+		errs = append(errs, m.security.ain.Close())
+		m.security.ain = nil
+	}
+	return errors.Join(errs...)
 }
