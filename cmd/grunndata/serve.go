@@ -103,8 +103,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.api = server.New(cfg.Server, m.store, m.cache, server.NewMetrics(reg), m.Log)
-	adminHandler := server.NewAdmin(server.AdminConfig{Status: m.status, Cache: m.cache, Registry: reg,
-		Snapshots: snapshotAdmin{m}})
+	// The whole admin listener needs grunndata:admin when authentication is
+	// on, except /healthz, /readyz and /metrics (RequireAdmin); AdminAuth is
+	// the seam for checks on the snapshot routes alone.
+	adminHandler := server.RequireAdmin(m.security.auth, server.NewAdmin(server.AdminConfig{Status: m.status,
+		Cache: m.cache, Registry: reg, Snapshots: snapshotAdmin{m}}))
 	if m.apiLn, err = net.Listen("tcp", cfg.Addr); err != nil {
 		m.Close()
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
@@ -183,7 +186,10 @@ func (m *Main) checkActive(failed string) string {
 	if id == "" {
 		return ""
 	}
-	if g := m.store.Active(); (g != nil && g.ID() == id) || id == failed {
+	if g := m.store.Active(); g != nil && g.ID() == id {
+		return ""
+	}
+	if id == failed { // logged already; SIGHUP retries
 		return failed
 	}
 	// Follow re-reads the pointer under the activation lock.
