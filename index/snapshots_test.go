@@ -439,3 +439,23 @@ func TestSwapsReleaseFiles(t *testing.T) {
 		t.Fatalf("activations %d", s.Activations())
 	}
 }
+
+// TestOpenFallsBackFromDamagedActive: when the generation ACTIVE names is
+// damaged at start-up, the store serves the previous good one and leaves
+// ACTIVE for the operator.
+func TestOpenFallsBackFromDamagedActive(t *testing.T) {
+	dir := t.TempDir()
+	g1, g2 := buildGen(t, dir, 100, "a"), buildGen(t, dir, 100, "b")
+	index.WriteActive(dir, g1)
+	index.WriteActive(dir, g2)
+	os.Remove(filepath.Join(index.SnapshotsDir(dir), g2, firstSST(t, filepath.Join(index.SnapshotsDir(dir), g2))))
+	s, err := index.Open(index.DefaultConfig(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Active().ID() != g1 {
+		t.Fatalf("serving %s", s.Active().ID())
+	}
+	mustActive(t, dir, g2)
+}

@@ -130,8 +130,13 @@ func Open(cfg Config) (*Store, error) {
 		return s, nil
 	}
 	_, err = s.Activate(id)
+	var ve *VerifyError
 	if err == nil {
 		return s, nil
+	}
+	if !errors.As(err, &ve) { // not the generation's fault: no fallback
+		s.cache.Unref()
+		return nil, err
 	}
 	cands, _ := RollbackCandidates(cfg.Dir)
 	for _, c := range cands {
@@ -446,10 +451,21 @@ func (s *Store) activateLocked(id string, opts ActivateOptions) (ActivationRepor
 		return rep, err
 	}
 	start = time.Now()
-	g, err := openGen(filepath.Join(SnapshotsDir(s.cfg.Dir), id), s.cache, s.log)
+	var g *Gen
+	for wait := 10 * time.Millisecond; ; wait *= 2 {
+		g, err = openGen(filepath.Join(SnapshotsDir(s.cfg.Dir), id), s.cache, s.log)
+		if err == nil || !lockBusy(err) || time.Since(start) > 5*time.Second {
+			break
+		}
+		// Another process has it open for a moment (`snapshots verify`).
+		time.Sleep(wait)
+	}
 	if err != nil {
 		var ve *VerifyError
-		if !errors.As(err, &ve) {
+		switch {
+		case lockBusy(err):
+			err = fmt.Errorf("generation %s is held open by another process: %w", id, err)
+		case !errors.As(err, &ve):
 			err = refuse(id, "%v", err)
 		}
 		return rep, err
