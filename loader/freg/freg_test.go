@@ -282,3 +282,25 @@ func FuzzReadFeed(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParsePerson(b *testing.B) {
+	raw := []byte(strings.ReplaceAll(person, "\n", ""))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		p, _, err := freg.ParsePerson(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.View(nil)
+	}
+}
+
+func BenchmarkScanUnknown(b *testing.B) {
+	raw := []byte(strings.ReplaceAll(person, "\n", ""))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		freg.ScanUnknown(raw, func(string) {})
+	}
+}

@@ -1,0 +1,4 @@
+package freg
+
+// ScanUnknown exposes scanUnknown to the external tests.
+var ScanUnknown = scanUnknown
