@@ -103,6 +103,20 @@ func TestAuthEndToEnd(t *testing.T) {
 	if !strings.Contains(out.String(), "client_id=epj-test-client") || !strings.Contains(out.String(), "orgnr_parent=999999999") {
 		t.Fatalf("who-looked-up:\n%s", out.String())
 	}
+	// The admin listener answers the same question, for admins only.
+	admin := "http://" + m.AdminAddr() + "/admin/audit?subject=" + id.gpPatient
+	if r := doAuth(t, "GET", admin, person, ""); r.status != 403 {
+		t.Fatalf("/admin/audit without the admin scope: %d", r.status)
+	}
+	if r := doAuth(t, "GET", admin, "", ""); r.status != 401 {
+		t.Fatalf("/admin/audit without a token: %d", r.status)
+	}
+	if r := doAuth(t, "GET", admin, mint("grunndata:admin"), ""); r.status != 200 || !bytes.Contains(r.body, []byte(`"clientId":"epj-test-client"`)) {
+		t.Fatalf("/admin/audit: %d %s", r.status, r.body)
+	}
+	if r := doAuth(t, "GET", "http://"+m.AdminAddr()+"/metrics", "", ""); r.status != 200 {
+		t.Fatalf("/metrics needs no token: %d", r.status)
+	}
 	// The refused lookup (403) never reached the person and is not audited;
 	// exactly one access is recorded.
 	if n := strings.Count(out.String(), "\n"); n != 1 {

@@ -107,7 +107,7 @@ func (m *Main) Run(ctx context.Context) error {
 	// on, except /healthz, /readyz and /metrics (RequireAdmin); AdminAuth is
 	// the seam for checks on the snapshot routes alone.
 	adminHandler := server.RequireAdmin(m.security.auth, server.NewAdmin(server.AdminConfig{Status: m.status,
-		Cache: m.cache, Registry: reg, Snapshots: snapshotAdmin{m}}))
+		Cache: m.cache, Registry: reg, Snapshots: snapshotAdmin{m}, Extra: m.securityAdminRoutes()}))
 	if m.apiLn, err = net.Listen("tcp", cfg.Addr); err != nil {
 		m.Close()
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)

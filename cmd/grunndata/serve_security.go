@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/http"
 	"path/filepath"
 	"time"
 
@@ -38,6 +39,17 @@ type securityState struct {
 	auth  *server.Authenticator
 	audit *server.Audit
 	ain   *index.AINStore
+	// auditDir is where the audit log lives ("" when it is off).
+	auditDir string
+}
+
+// securityAdminRoutes are the admin listener's security routes:
+// GET /admin/audit?subject=NIN ("who looked this person up").
+func (m *Main) securityAdminRoutes() map[string]http.Handler {
+	if m.security.auditDir == "" {
+		return nil
+	}
+	return map[string]http.Handler{"/admin/audit": server.AuditHandler(m.security.auditDir)}
 }
 
 type authFlag struct{ off *bool }
@@ -137,7 +149,7 @@ func (m *Main) setupSecurity(cfg *ServeConfig) error {
 		if err != nil {
 			return fmt.Errorf("open audit log: %w", err)
 		}
-		m.security.audit = a
+		m.security.audit, m.security.auditDir = a, dir
 		cfg.Server.Audit = a
 	} else {
 		m.Log.Warn("audit log is OFF: person lookups are not recorded")
