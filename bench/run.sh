@@ -15,7 +15,9 @@
 #   BENCH_RATE         open-loop rate in req/s   (half the closed-loop throughput)
 #   BENCH_MIX          route weights             (the EPJ mix)
 #   BENCH_ARGS         more `grunndata bench` flags for both scenarios
-#   BENCH_ADDR, BENCH_ADMIN  listen addresses    (127.0.0.1:18080, 127.0.0.1:19090)
+#   BENCH_ADDR, BENCH_ADMIN  listen addresses    (127.0.0.1:0: free ports, read
+#                      back from the server's log, so that nobody else's
+#                      server or load test on a well-known port gets measured)
 #   BENCH_AUTH         off (default): serve with --auth=off; on: a development
 #                      token (grunndata token), verified on every request,
 #                      without the per-client rate limit
@@ -31,8 +33,8 @@ WARMUP=${BENCH_WARMUP:-5s}
 CONNS=${BENCH_CONNECTIONS:-50}
 RATE=${BENCH_RATE:-}
 MIX=${BENCH_MIX:-her=55,org=15,person=15,hpr=7,gp=5,resh=3}
-ADDR=${BENCH_ADDR:-127.0.0.1:18080}
-ADMIN=${BENCH_ADMIN:-127.0.0.1:19090}
+ADDR=${BENCH_ADDR:-127.0.0.1:0}
+ADMIN=${BENCH_ADMIN:-127.0.0.1:0}
 SEED=${SEED:-1}
 OUT=$DIR/reports
 
@@ -84,12 +86,18 @@ say "starting the server on CPU 0 (GOMAXPROCS=1): $BIN serve ${SERVE_ARGS[*]}"
 GOMAXPROCS=1 "${SERVER_PIN[@]}" "$BIN" serve "${SERVE_ARGS[@]}" >"$OUT/serve.log" 2>&1 &
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true' EXIT
+# The bound addresses, from the server's "serving" log line.
 for _ in $(seq 600); do
-	curl -sf "http://$ADMIN/readyz" >/dev/null 2>&1 && break
 	kill -0 "$SERVER" 2>/dev/null || { cat "$OUT/serve.log"; exit 1; }
+	line=$(grep -m1 'msg=serving' "$OUT/serve.log" || true)
+	[ -n "$line" ] && break
 	sleep 0.1
 done
-curl -sf "http://$ADMIN/readyz" >/dev/null || { echo "server not ready" >&2; cat "$OUT/serve.log"; exit 1; }
+[ -n "$line" ] || { echo "server did not start" >&2; cat "$OUT/serve.log"; exit 1; }
+ADDR=$(sed 's/.* api=\([^ ]*\).*/\1/' <<<"$line")
+ADMIN=$(sed 's/.* admin=\([^ ]*\).*/\1/' <<<"$line")
+curl -sf "http://$ADMIN/readyz" >/dev/null || { echo "server at $ADDR not ready" >&2; cat "$OUT/serve.log"; exit 1; }
+echo "serving on $ADDR (admin $ADMIN), pid $SERVER"
 
 # shellcheck disable=SC2206
 COMMON=(--target "http://$ADDR" --ids-from "$DIR" --mix "$MIX" "${TOKEN_ARGS[@]}" ${BENCH_ARGS:-})
