@@ -8,7 +8,9 @@ import (
 	"github.com/grunndata/grunndata/registry"
 )
 
-func buildAIN(n registry.NIN) []byte { return []byte(`{"nin":"` + string(n[:]) + `","identifierType":"ain"}`) }
+func buildAIN(n registry.NIN) []byte {
+	return []byte(`{"nin":"` + string(n[:]) + `","identifierType":"ain"}`)
+}
 
 // TestAINUniqueUnderConcurrencyAndRestart allocates 10 000 AINs from 64
 // goroutines, reopens the store, allocates more, and checks that no number
