@@ -12,9 +12,8 @@
 package brreg
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/grunndata/grunndata/loader/jsonl"
@@ -45,47 +44,64 @@ type Record struct {
 	Err error
 }
 
-type fields struct {
-	Organisasjonsnummer string `json:"organisasjonsnummer"`
-	Navn                string `json:"navn"`
-	Organisasjonsform   *struct {
-		Kode string `json:"kode"`
-	} `json:"organisasjonsform"`
-	OverordnetEnhet string `json:"overordnetEnhet"`
-	Slettedato      string `json:"slettedato"`
-}
-
 var errNotObject = errors.New("array element is not a JSON object")
 
-// Read streams the JSON array in r, calling fn once per element.
+// Read streams the JSON array in r, calling fn once per element. An element
+// that is valid JSON but not an object, or whose organisasjonsnummer, navn,
+// overordnetEnhet, slettedato or organisasjonsform.kode is not a string, is
+// passed with Err set.
 func Read(r io.Reader, fn func(rec *Record) error) error {
-	var (
-		rec Record
-		buf bytes.Buffer
-	)
+	var rec Record
 	return jsonl.Array(r, func(i int, raw []byte) error {
-		rec = Record{Index: i}
+		rec = Record{Index: i, JSON: raw}
 		if len(raw) == 0 || raw[0] != '{' {
-			rec.Err = errNotObject
+			rec.Err, rec.JSON = errNotObject, nil
 			return fn(&rec)
 		}
-		var f fields
-		if err := json.Unmarshal(raw, &f); err != nil {
-			rec.Err = err
-			return fn(&rec)
+		rec.Err = extract(raw, &rec)
+		if rec.Err != nil {
+			rec.JSON = nil
 		}
-		rec.Orgnr, rec.Navn, rec.Parent = f.Organisasjonsnummer, f.Navn, f.OverordnetEnhet
-		if f.Organisasjonsform != nil {
-			rec.Form = f.Organisasjonsform.Kode
-		}
-		rec.Slettedato = f.Slettedato
-		rec.Deleted = f.Slettedato != ""
-		buf.Reset()
-		if err := json.Compact(&buf, raw); err != nil {
-			rec.Err = err
-			return fn(&rec)
-		}
-		rec.JSON = buf.Bytes()
 		return fn(&rec)
 	})
+}
+
+// extract reads the fields the loader acts on from a compacted object,
+// without decoding the rest.
+func extract(raw []byte, rec *Record) (err error) {
+	str := func(name string, v []byte) string {
+		s, ok := jsonl.String(v)
+		if !ok && err == nil {
+			err = fmt.Errorf("%s: not a string", name)
+		}
+		return s
+	}
+	jsonl.EachMember(raw, 0, func(key []byte, v int) int {
+		end := jsonl.SkipValue(raw, v)
+		switch string(key) {
+		case "organisasjonsnummer":
+			rec.Orgnr = str("organisasjonsnummer", raw[v:end])
+		case "navn":
+			rec.Navn = str("navn", raw[v:end])
+		case "overordnetEnhet":
+			rec.Parent = str("overordnetEnhet", raw[v:end])
+		case "slettedato":
+			rec.Slettedato = str("slettedato", raw[v:end])
+		case "organisasjonsform":
+			if raw[v] == '{' {
+				jsonl.EachMember(raw, v, func(k []byte, w int) int {
+					e := jsonl.SkipValue(raw, w)
+					if string(k) == "kode" {
+						rec.Form = str("organisasjonsform.kode", raw[w:e])
+					}
+					return e
+				})
+			} else if string(raw[v:end]) != "null" && err == nil {
+				err = errors.New("organisasjonsform: not an object")
+			}
+		}
+		return end
+	})
+	rec.Deleted = rec.Slettedato != ""
+	return err
 }

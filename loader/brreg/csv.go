@@ -10,6 +10,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/grunndata/grunndata/loader/jsonl"
 )
@@ -42,7 +43,8 @@ func (l *recordLimit) Read(p []byte) (int, error) {
 // group of columns sharing a dotted prefix (an address, kapital, …).
 type node struct {
 	key      string
-	col      int // -1 for a group
+	quoted   []byte // "key":
+	col      int    // -1 for a group
 	typ      fieldType
 	children []*node
 }
@@ -101,7 +103,7 @@ func newPlan(header []string) (*plan, error) {
 				return nil, fmt.Errorf("%w: CSV column %s clashes with another column's name", jsonl.ErrStructure, col)
 			}
 			if n == nil {
-				n = &node{key: part, col: -1}
+				n = &node{key: part, col: -1, quoted: append(appendString(nil, part), ':')}
 				if last {
 					n.col, n.typ = i, typ
 				}
@@ -216,8 +218,7 @@ func (p *plan) appendNodes(dst []byte, nodes []*node, row []string) ([]byte, int
 		if n > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, nd.key)
-		dst = append(dst, ':')
+		dst = append(dst, nd.quoted...)
 		if nd.col < 0 {
 			dst = append(dst, '{')
 			var k int
@@ -306,8 +307,15 @@ func appendCell(dst []byte, t fieldType, v string) ([]byte, bool, error) {
 // splitLines splits a multi-line cell. Since 2024-07-04 Brreg writes real
 // line breaks; older files wrote a literal backslash-n.
 func splitLines(v string) []string {
-	v = strings.ReplaceAll(v, "\r\n", "\n")
-	v = strings.ReplaceAll(v, `\n`, "\n")
+	if strings.IndexByte(v, '\r') >= 0 {
+		v = strings.ReplaceAll(v, "\r\n", "\n")
+	}
+	if strings.Contains(v, `\n`) {
+		v = strings.ReplaceAll(v, `\n`, "\n")
+	}
+	if strings.IndexByte(v, '\n') < 0 {
+		return []string{v}
+	}
 	return strings.Split(v, "\n")
 }
 
@@ -330,9 +338,57 @@ func isDecimal(s string) bool {
 	return digits > 0
 }
 
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Like encoding/json it escapes
+// control characters, U+2028 and U+2029 and replaces invalid UTF-8; unlike
+// it, it leaves <, > and & alone (as Brreg's JSON files do).
 func appendString(dst []byte, s string) []byte {
-	b, _ := json.Marshal(s) // strings always marshal
-	return append(dst, b...)
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }
 
 // AppendCSVHeader appends Brreg's CSV header line for kind.

@@ -1,5 +1,7 @@
 package freg
 
+import "github.com/grunndata/grunndata/loader/jsonl"
+
 // Unknown keys. Freg adds fields over time and its documentation examples
 // carry keys the schema does not (hendelsedataId, saksreferanse in the 2019
 // person example). The loader ignores them but counts them, so an operator
@@ -63,117 +65,39 @@ var personSchema = map[string]keySet{
 // valid JSON (it has been decoded already); the scan does not allocate
 // unless it finds an unknown key.
 func scanUnknown(raw []byte, fn func(path string)) {
-	i := skipWS(raw, 0)
+	i := jsonl.SkipWS(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
 		return
 	}
-	eachMember(raw, i, func(key []byte, v int) int {
+	jsonl.EachMember(raw, i, func(key []byte, v int) int {
 		elem, known := personSchema[string(key)]
 		if !known {
 			fn(string(key))
-			return skipValue(raw, v)
+			return jsonl.SkipValue(raw, v)
 		}
 		switch raw[v] {
 		case '[':
-			return eachElement(raw, v, func(e int) int {
+			return jsonl.EachElement(raw, v, func(e int) int {
 				if raw[e] != '{' {
-					return skipValue(raw, e)
+					return jsonl.SkipValue(raw, e)
 				}
-				return eachMember(raw, e, func(k []byte, v2 int) int {
+				return jsonl.EachMember(raw, e, func(k []byte, v2 int) int {
 					if _, ok := elem[string(k)]; !ok {
 						fn(string(key) + "." + string(k))
 					}
-					return skipValue(raw, v2)
+					return jsonl.SkipValue(raw, v2)
 				})
 			})
 		case '{':
-			return eachMember(raw, v, func(k []byte, v2 int) int {
+			return jsonl.EachMember(raw, v, func(k []byte, v2 int) int {
 				if _, ok := elem[string(k)]; !ok {
 					fn(string(key) + "." + string(k))
 				}
-				return skipValue(raw, v2)
+				return jsonl.SkipValue(raw, v2)
 			})
 		}
-		return skipValue(raw, v)
+		return jsonl.SkipValue(raw, v)
 	})
-}
-
-func skipWS(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index after the string starting at b[i] == '"'.
-func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return len(b)
-}
-
-// eachMember calls fn for each member of the object at b[i] == '{' with the
-// raw key and the index of its value; fn returns the index after the value.
-// It returns the index after the object.
-func eachMember(b []byte, i int, fn func(key []byte, v int) int) int {
-	i = skipWS(b, i+1)
-	for i < len(b) && b[i] != '}' {
-		if b[i] != '"' {
-			return len(b)
-		}
-		end := skipString(b, i)
-		key := b[i+1 : max(i+1, end-1)]
-		i = skipWS(b, end)
-		if i >= len(b) || b[i] != ':' {
-			return len(b)
-		}
-		i = skipWS(b, i+1)
-		if i >= len(b) {
-			return i
-		}
-		i = skipWS(b, fn(key, i))
-		if i < len(b) && b[i] == ',' {
-			i = skipWS(b, i+1)
-		}
-	}
-	return i + 1
-}
-
-// eachElement calls fn for each element of the array at b[i] == '['.
-func eachElement(b []byte, i int, fn func(v int) int) int {
-	i = skipWS(b, i+1)
-	for i < len(b) && b[i] != ']' {
-		i = skipWS(b, fn(i))
-		if i < len(b) && b[i] == ',' {
-			i = skipWS(b, i+1)
-		}
-	}
-	return i + 1
-}
-
-// skipValue returns the index after the value starting at b[i].
-func skipValue(b []byte, i int) int {
-	if i >= len(b) {
-		return i
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{':
-		return eachMember(b, i, func(_ []byte, v int) int { return skipValue(b, v) })
-	case '[':
-		return eachElement(b, i, func(v int) int { return skipValue(b, v) })
-	}
-	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\n' && b[i] != '\r' && b[i] != '\t' {
-		i++
-	}
-	return i
 }
 
 // KnownKeys returns the element keys the schema knows for a top-level
