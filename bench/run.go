@@ -29,7 +29,6 @@ type runner struct {
 
 	ready     chan slot    // open loop: due requests, from the pacer
 	idle      atomic.Int64 // open loop: workers waiting for a slot
-	scheduled atomic.Int64 // open loop: slots the pacer released
 	sent      atomic.Int64
 	lastDone  atomic.Int64 // unix nanoseconds of the last answer
 	ticks     []Tick
@@ -78,11 +77,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		return Report{}, err
 	}
 	// Fail fast, without sending a request the server would count.
-	if c, err := net.DialTimeout("tcp", addr, cfg.Timeout); err != nil {
+	c, err := net.DialTimeout("tcp", addr, cfg.Timeout)
+	if err != nil {
 		return Report{}, fmt.Errorf("target %s is not reachable: %w", cfg.Target, err)
-	} else {
-		c.Close()
 	}
+	c.Close()
 
 	r := &runner{cfg: cfg, w: w, host: []byte(u.Host)}
 	if cfg.AuthToken != "" {
@@ -120,8 +119,6 @@ func (r *runner) run(ctx context.Context) (Report, error) {
 	if r.open() {
 		r.nsPerReq = 1e9 / r.cfg.Rate
 		r.drainEnd = r.end.Add(r.cfg.Drain)
-	}
-	if r.open() {
 		r.ready = make(chan slot, 1<<16)
 		go r.pace(ctx)
 	}
@@ -268,7 +265,6 @@ func (r *runner) pace(ctx context.Context) {
 		s := slot{due: due, queued: int64(len(r.ready)) >= r.idle.Load()}
 		select {
 		case r.ready <- s:
-			r.scheduled.Add(1)
 		case <-drain.C:
 			return
 		case <-ctx.Done():
