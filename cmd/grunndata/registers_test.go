@@ -114,7 +114,9 @@ func TestRegistersInDepth(t *testing.T) {
 		}
 
 		var search struct {
-			Items []party `json:"items"`
+			Total  int                       `json:"total"`
+			Facets map[string]map[string]int `json:"facets"`
+			Items  []party                   `json:"items"`
 		}
 		if st := getJSON(t, api+"/v1/communication-parties?orgnr="+org.OrgNr, &search); st != 200 {
 			t.Fatalf("search %d", st)
@@ -125,6 +127,64 @@ func TestRegistersInDepth(t *testing.T) {
 		}
 		if !found {
 			t.Fatalf("orgnr %s does not find HER-id %d", org.OrgNr, org.HerID)
+		}
+		// Name search: word order, case and æøå spellings do not matter.
+		var named struct {
+			Name string `json:"name"`
+		}
+		getJSON(t, api+"/v1/communication-parties/"+u(id.her), &named)
+		words := strings.Fields(named.Name)
+		q := strings.ToUpper(words[len(words)-1])
+		if len(words) > 1 {
+			q += " " + strings.ToLower(words[0][:3])
+		}
+		q = strings.NewReplacer("ø", "oe", "Ø", "OE", "å", "aa", "Å", "AA", "æ", "ae", "Æ", "AE").Replace(q)
+		search.Items, search.Total = nil, 0
+		if st := getJSON(t, api+"/v1/communication-parties?name="+strings.ReplaceAll(q, " ", "+")+"&limit=1000", &search); st != 200 {
+			t.Fatalf("name search %d", st)
+		}
+		found = false
+		for _, p := range search.Items {
+			found = found || p.HerID == org.HerID
+		}
+		if !found || search.Total < len(search.Items) || search.Facets["type"]["Organization"] == 0 {
+			t.Fatalf("name search %q for %q: found=%v %+v", q, named.Name, found, search.Facets)
+		}
+		// Facets count every match, not just the page.
+		var one struct {
+			Total      int                       `json:"total"`
+			Facets     map[string]map[string]int `json:"facets"`
+			Items      []party                   `json:"items"`
+			NextCursor *string                   `json:"nextCursor"`
+		}
+		getJSON(t, api+"/v1/communication-parties?type=Service&limit=1", &one)
+		if len(one.Items) != 1 || one.Total < 2 || one.Facets["type"]["Service"] != one.Total || one.NextCursor == nil {
+			t.Fatalf("type=Service page of 1: %+v", one)
+		}
+		if r := do(t, "GET", api+"/v1/communication-parties?colour=red", "", ""); r.status != 400 {
+			t.Fatalf("unknown parameter: %d", r.status)
+		}
+		var contracts struct {
+			Total int `json:"total"`
+			Items []struct {
+				Orgnr string `json:"gpOfficeOrganizationNumber"`
+			} `json:"items"`
+		}
+		v, _ := m.Store().Acquire()
+		var anyContract []byte
+		v.Scan([]byte{byte(registry.RegGPContract)}, nil, func(_, val []byte) bool { _, anyContract, _, _ = registry.DecodeValue(val); return false })
+		v.Release()
+		var first struct {
+			Orgnr string `json:"gpOfficeOrganizationNumber"`
+		}
+		json.Unmarshal(anyContract, &first)
+		if st := getJSON(t, api+"/v1/gp-contracts?orgnr="+first.Orgnr, &contracts); st != 200 || contracts.Total == 0 {
+			t.Fatalf("contracts of %s: %d %+v", first.Orgnr, st, contracts)
+		}
+		for _, c := range contracts.Items {
+			if c.Orgnr != first.Orgnr {
+				t.Fatalf("contract of %s listed for %s", c.Orgnr, first.Orgnr)
+			}
 		}
 	})
 

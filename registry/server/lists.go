@@ -136,34 +136,6 @@ func (s *Server) partyChildren(ctx *fasthttp.RequestCtx, idb []byte) int {
 	}, &parent)
 }
 
-// partySearch answers GET /v1/communication-parties?orgnr=…: organisation
-// number to HER-ids, the lookup EPJ users ask for most.
-func (s *Server) partySearch(ctx *fasthttp.RequestCtx) int {
-	args := ctx.QueryArgs()
-	ob := args.Peek("orgnr")
-	unsupported := ""
-	args.VisitAll(func(k, _ []byte) {
-		switch string(k) {
-		case "orgnr", "limit", "cursor":
-		default:
-			unsupported = string(k)
-		}
-	})
-	if unsupported != "" || len(ob) == 0 {
-		writeProblem(ctx, 400, problemBody(400, "invalid_parameter", "Unsupported search",
-			"search by orgnr is supported; name, type, serviceCode, municipality, businessType and active filters are not implemented yet", "", unsupported))
-		return 400
-	}
-	o, err := registry.ParseOrgnr(ob)
-	if err != nil {
-		return writeError(ctx, err)
-	}
-	prefix := append([]byte{byte(registry.IdxPartyByOrgnr)}, o[:]...)
-	return s.listChildren(ctx, prefix, func(sfx []byte) registry.Key {
-		return registry.SerialKey(registry.RegParty, uint64(binary.BigEndian.Uint32(sfx)))
-	}, nil)
-}
-
 // subunits answers GET /v1/organisations/{orgnr}/subunits.
 func (s *Server) subunits(ctx *fasthttp.RequestCtx, idb []byte) int {
 	o, err := registry.ParseOrgnr(idb)

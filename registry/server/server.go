@@ -65,6 +65,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *Metrics
 	srv     *fasthttp.Server
+	catalog catalogCache
 }
 
 // New returns a Server reading store through c. metrics may be nil.
@@ -145,6 +146,7 @@ var (
 	pPartySearch = []byte("/v1/communication-parties")
 	pCodes       = []byte("/v1/codes")
 	pAIN         = []byte("/v1/ain")
+	pGPContractL = []byte("/v1/gp-contracts")
 	sChildren    = []byte("/children")
 	sSubunits    = []byte("/subunits")
 )
@@ -168,6 +170,8 @@ func classify(path []byte) (route, []byte) {
 		return routeCodes, nil
 	case bytes.Equal(path, pAIN):
 		return routeAIN, nil
+	case bytes.Equal(path, pGPContractL):
+		return routeGPContractList, nil
 	case bytes.HasPrefix(path, pCodes) && len(path) > len(pCodes) && path[len(pCodes)] == '/':
 		return routeCodes, path[len(pCodes)+1:]
 	case bytes.HasPrefix(path, pCommParties):
@@ -209,6 +213,7 @@ var routeScopes = [numRoutes]Scope{
 	routeGPBulk:          ScopeGPRead,
 	routeCodes:           ^Scope(0), // any authenticated caller
 	routeAIN:             ScopeAINWrite,
+	routeGPContractList:  ScopeGPRead,
 }
 
 var hdrAuthorization = []byte("Authorization")
@@ -245,13 +250,15 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 		case routePartyChildren:
 			status = s.getOnly(ctx, func() int { return s.partyChildren(ctx, idb) })
 		case routePartySearch:
-			status = s.getOnly(ctx, func() int { return s.partySearch(ctx) })
+			status = s.getOnly(ctx, func() int { return s.searchParties(ctx) })
 		case routeSubunits:
 			status = s.getOnly(ctx, func() int { return s.subunits(ctx, idb) })
 		case routeCodes:
 			status = s.codes(ctx, idb)
 		case routeAIN:
 			status = s.allocateAIN(ctx, p, start)
+		case routeGPContractList:
+			status = s.getOnly(ctx, func() int { return s.listContracts(ctx) })
 		case routeParty:
 			status = s.getSerial(ctx, idb, registry.IDHerID, registry.RegParty)
 		case routeOrganisation:

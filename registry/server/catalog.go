@@ -1,0 +1,420 @@
+package server
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/grunndata/grunndata/registry"
+)
+
+// The catalog is an in-memory search index over the small registers —
+// Adresseregisteret (~100 k parties) and Fastlegeregisteret (~5 k contracts)
+// — built from a generation the first time it is searched, and rebuilt when
+// another generation becomes active. Searching it costs no store reads but
+// the records of the page returned.
+
+type catalogParty struct {
+	her          uint32
+	name         string // as given
+	tokens       []string
+	typ          string
+	orgnr        string
+	municipality string
+	businessType string
+	serviceCode  string
+	active       bool
+}
+
+type catalogContract struct {
+	id           uint64
+	orgnr        string
+	municipality string
+}
+
+type catalog struct {
+	seq       uint64
+	parties   []catalogParty
+	contracts []catalogContract
+}
+
+type catalogCache struct {
+	mu  sync.Mutex
+	cur *catalog
+}
+
+// fold normalises a name for matching: lower case; æ, ø, å folded with their
+// two-letter spellings (ae, oe/o, aa); other diacritics dropped.
+func fold(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch r {
+		case 'æ':
+			b.WriteString("a")
+		case 'ø', 'ö':
+			b.WriteString("o")
+		case 'å', 'ä', 'á', 'à', 'â':
+			b.WriteString("a")
+		case 'é', 'è', 'ê', 'ë':
+			b.WriteString("e")
+		case 'ü', 'ú', 'ù':
+			b.WriteString("u")
+		case 'í', 'ì', 'ï':
+			b.WriteString("i")
+		case 'ó', 'ò', 'ô':
+			b.WriteString("o")
+		default:
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				b.WriteRune(r)
+			} else {
+				b.WriteByte(' ')
+			}
+		}
+	}
+	t := b.String()
+	t = strings.ReplaceAll(t, "aa", "a")
+	t = strings.ReplaceAll(t, "ae", "a")
+	t = strings.ReplaceAll(t, "oe", "o")
+	return t
+}
+
+// Tokens splits a folded name into words.
+func tokens(s string) []string { return strings.Fields(fold(s)) }
+
+func buildCatalog(v registry.View) (*catalog, error) {
+	c := &catalog{seq: v.Seq()}
+	err := v.Scan([]byte{byte(registry.RegParty)}, nil, func(k, val []byte) bool {
+		_, full, _, err := registry.DecodeValue(val)
+		if err != nil {
+			return true
+		}
+		var p struct {
+			Name         string `json:"name"`
+			Type         string `json:"type"`
+			Orgnr        string `json:"organizationNumber"`
+			Active       bool   `json:"active"`
+			Municipality *struct {
+				Code string `json:"code"`
+			} `json:"municipality"`
+			BusinessType *struct {
+				Code string `json:"code"`
+			} `json:"businessType"`
+			Service *struct {
+				Code struct {
+					Code string `json:"code"`
+				} `json:"code"`
+			} `json:"service"`
+			Parent *struct {
+				Orgnr string `json:"organizationNumber"`
+			} `json:"parent"`
+		}
+		if json.Unmarshal(full, &p) != nil {
+			return true
+		}
+		cp := catalogParty{her: binary.BigEndian.Uint32(k[1:]), name: p.Name, tokens: tokens(p.Name), typ: p.Type,
+			orgnr: p.Orgnr, active: p.Active}
+		if cp.orgnr == "" && p.Parent != nil {
+			cp.orgnr = p.Parent.Orgnr
+		}
+		if p.Municipality != nil {
+			cp.municipality = p.Municipality.Code
+		}
+		if p.BusinessType != nil {
+			cp.businessType = p.BusinessType.Code
+		}
+		if p.Service != nil {
+			cp.serviceCode = p.Service.Code.Code
+		}
+		c.parties = append(c.parties, cp)
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Children inherit the municipality and business type of their
+	// organisation for filtering.
+	byHer := make(map[uint32]*catalogParty, len(c.parties))
+	for i := range c.parties {
+		byHer[c.parties[i].her] = &c.parties[i]
+	}
+	v.Scan([]byte{byte(registry.IdxPartyChildren)}, nil, func(k, _ []byte) bool {
+		parent, child := byHer[binary.BigEndian.Uint32(k[1:])], byHer[binary.BigEndian.Uint32(k[5:])]
+		if parent != nil && child != nil {
+			if child.municipality == "" {
+				child.municipality = parent.municipality
+			}
+			if child.businessType == "" {
+				child.businessType = parent.businessType
+			}
+		}
+		return true
+	})
+	err = v.Scan([]byte{byte(registry.RegGPContract)}, nil, func(k, val []byte) bool {
+		_, full, _, err := registry.DecodeValue(val)
+		if err != nil {
+			return true
+		}
+		var g struct {
+			Orgnr        string `json:"gpOfficeOrganizationNumber"`
+			Municipality *struct {
+				Code string `json:"code"`
+			} `json:"municipality"`
+		}
+		if json.Unmarshal(full, &g) != nil {
+			return true
+		}
+		cc := catalogContract{id: binary.BigEndian.Uint64(k[1:]), orgnr: g.Orgnr}
+		if g.Municipality != nil {
+			cc.municipality = g.Municipality.Code
+		}
+		c.contracts = append(c.contracts, cc)
+		return true
+	})
+	return c, err
+}
+
+// catalogFor returns the catalog of v, building it if needed.
+func (s *Server) catalogFor(v registry.View) (*catalog, error) {
+	s.catalog.mu.Lock()
+	defer s.catalog.mu.Unlock()
+	if c := s.catalog.cur; c != nil && c.seq == v.Seq() {
+		return c, nil
+	}
+	c, err := buildCatalog(v)
+	if err != nil {
+		return nil, err
+	}
+	s.catalog.cur = c
+	return c, nil
+}
+
+func offsetCursor(ctx *fasthttp.RequestCtx) (limit, offset, status int) {
+	limit, after, st := page(ctx)
+	if st != 0 || after == nil {
+		return limit, 0, st
+	}
+	if len(after) < 2 || after[0] != 'o' {
+		writeProblem(ctx, 400, bodyBadCursor)
+		return 0, 0, 400
+	}
+	n, err := strconv.Atoi(string(after[1:]))
+	if err != nil || n < 0 {
+		writeProblem(ctx, 400, bodyBadCursor)
+		return 0, 0, 400
+	}
+	return limit, n, 0
+}
+
+func appendOffsetCursor(out []byte, next int, more bool) []byte {
+	out = append(out, `,"nextCursor":`...)
+	if !more {
+		return append(out, "null"...)
+	}
+	out = append(out, '"')
+	out = base64.RawURLEncoding.AppendEncode(out, []byte("o"+strconv.Itoa(next)))
+	return append(out, '"')
+}
+
+var partySearchParams = map[string]bool{"orgnr": true, "name": true, "type": true, "serviceCode": true, "municipality": true,
+	"businessType": true, "active": true, "limit": true, "cursor": true}
+
+// searchParties answers GET /v1/communication-parties?orgnr=&name=&type=
+// &serviceCode=&municipality=&businessType=&active=: every filter optional
+// (at least one), the name matched word by word as prefixes in any order,
+// tolerant of case and of æøå / ae oe aa spellings; results carry facet
+// counts by type, business type and municipality over all matches.
+func (s *Server) searchParties(ctx *fasthttp.RequestCtx) int {
+	args := ctx.QueryArgs()
+	bad := ""
+	args.VisitAll(func(k, _ []byte) {
+		if !partySearchParams[string(k)] {
+			bad = string(k)
+		}
+	})
+	if bad != "" {
+		writeProblem(ctx, 400, problemBody(400, "invalid_parameter", "Unknown search parameter",
+			"parameters: orgnr, name, type, serviceCode, municipality, businessType, active, limit, cursor", "", bad))
+		return 400
+	}
+	q := struct{ orgnr, typ, service, municipality, business, active string }{
+		string(args.Peek("orgnr")), string(args.Peek("type")), string(args.Peek("serviceCode")),
+		string(args.Peek("municipality")), string(args.Peek("businessType")), string(args.Peek("active"))}
+	name := tokens(string(args.Peek("name")))
+	if q.orgnr != "" {
+		if _, err := registry.ParseOrgnr([]byte(q.orgnr)); err != nil {
+			return writeError(ctx, err)
+		}
+	}
+	if q.active != "" && q.active != "true" && q.active != "false" {
+		writeProblem(ctx, 400, problemBody(400, "invalid_parameter", "Invalid active", "active must be true or false", "", "active"))
+		return 400
+	}
+	if q.orgnr == "" && len(name) == 0 && q.typ == "" && q.service == "" && q.municipality == "" && q.business == "" {
+		writeProblem(ctx, 400, problemBody(400, "invalid_parameter", "No search filter", "give at least one of orgnr, name, type, serviceCode, municipality, businessType", "", ""))
+		return 400
+	}
+	limit, offset, st := offsetCursor(ctx)
+	if st != 0 {
+		return st
+	}
+	v, err := s.store.Acquire()
+	if err != nil {
+		return writeError(ctx, err)
+	}
+	defer v.Release()
+	c, err := s.catalogFor(v)
+	if err != nil {
+		return writeError(ctx, err)
+	}
+	type hit struct {
+		p     *catalogParty
+		exact bool
+	}
+	var hits []hit
+	facets := map[string]map[string]int{"type": {}, "businessType": {}, "municipality": {}}
+	for i := range c.parties {
+		p := &c.parties[i]
+		if (q.orgnr != "" && p.orgnr != q.orgnr) || (q.typ != "" && !strings.EqualFold(p.typ, q.typ)) ||
+			(q.service != "" && p.serviceCode != q.service) || (q.municipality != "" && p.municipality != q.municipality) ||
+			(q.business != "" && p.businessType != q.business) || (q.active != "" && strconv.FormatBool(p.active) != q.active) {
+			continue
+		}
+		if !matchTokens(p.tokens, name) {
+			continue
+		}
+		hits = append(hits, hit{p, len(name) > 0 && len(name) == len(p.tokens) && matchExact(p.tokens, name)})
+		facets["type"][p.typ]++
+		if p.businessType != "" {
+			facets["businessType"][p.businessType]++
+		}
+		if p.municipality != "" {
+			facets["municipality"][p.municipality]++
+		}
+	}
+	sort.SliceStable(hits, func(i, j int) bool {
+		if hits[i].exact != hits[j].exact {
+			return hits[i].exact
+		}
+		if hits[i].p.name != hits[j].p.name {
+			return hits[i].p.name < hits[j].p.name
+		}
+		return hits[i].p.her < hits[j].p.her
+	})
+	out := append(make([]byte, 0, 8192), `{"total":`...)
+	out = strconv.AppendInt(out, int64(len(hits)), 10)
+	fb, _ := json.Marshal(facets)
+	out = append(out, `,"facets":`...)
+	out = append(out, fb...)
+	out = append(out, `,"items":[`...)
+	n := 0
+	for i := offset; i < len(hits) && n < limit; i++ {
+		k := registry.SerialKey(registry.RegParty, uint64(hits[i].p.her))
+		val, err := s.cache.Get(v, &k)
+		if err != nil {
+			continue
+		}
+		_, _, restricted, err := registry.DecodeValue(val)
+		if err != nil {
+			continue
+		}
+		if n > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, restricted...)
+		n++
+	}
+	out = append(out, ']')
+	out = appendOffsetCursor(out, offset+limit, offset+limit < len(hits))
+	out = append(out, '}')
+	return writeJSON(ctx, out)
+}
+
+// matchTokens: every query token is a prefix of a distinct name token.
+func matchTokens(name, query []string) bool {
+	used := 0 // bitmask of used name tokens (names have few words)
+	for _, q := range query {
+		found := false
+		for i, t := range name {
+			if i < 64 && used&(1<<i) == 0 && strings.HasPrefix(t, q) {
+				used |= 1 << i
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func matchExact(name, query []string) bool {
+	a := append([]string(nil), name...)
+	b := append([]string(nil), query...)
+	sort.Strings(a)
+	sort.Strings(b)
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// listContracts answers GET /v1/gp-contracts?orgnr=&municipality=.
+func (s *Server) listContracts(ctx *fasthttp.RequestCtx) int {
+	args := ctx.QueryArgs()
+	orgnr, municipality := string(args.Peek("orgnr")), string(args.Peek("municipality"))
+	if orgnr != "" {
+		if _, err := registry.ParseOrgnr([]byte(orgnr)); err != nil {
+			return writeError(ctx, err)
+		}
+	}
+	limit, offset, st := offsetCursor(ctx)
+	if st != 0 {
+		return st
+	}
+	v, err := s.store.Acquire()
+	if err != nil {
+		return writeError(ctx, err)
+	}
+	defer v.Release()
+	c, err := s.catalogFor(v)
+	if err != nil {
+		return writeError(ctx, err)
+	}
+	var ids []uint64
+	for _, g := range c.contracts {
+		if (orgnr == "" || g.orgnr == orgnr) && (municipality == "" || g.municipality == municipality) {
+			ids = append(ids, g.id)
+		}
+	}
+	out := append(make([]byte, 0, 8192), `{"total":`...)
+	out = strconv.AppendInt(out, int64(len(ids)), 10)
+	out = append(out, `,"items":[`...)
+	n := 0
+	for i := offset; i < len(ids) && n < limit; i++ {
+		k := registry.SerialKey(registry.RegGPContract, ids[i])
+		val, err := s.cache.Get(v, &k)
+		if err != nil {
+			continue
+		}
+		_, full, _, _ := registry.DecodeValue(val)
+		if n > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, full...)
+		n++
+	}
+	out = append(out, ']')
+	out = appendOffsetCursor(out, offset+limit, offset+limit < len(ids))
+	out = append(out, '}')
+	return writeJSON(ctx, out)
+}
