@@ -109,6 +109,27 @@ func (s *AINStore) Get(dst []byte, key *registry.Key) ([]byte, error) {
 	return dst, nil
 }
 
+// Scan implements registry.AINStore.
+func (s *AINStore) Scan(fn func(n registry.NIN, value []byte) bool) error {
+	it, err := s.db.NewIter(nil)
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if len(k) != 12 {
+			continue
+		}
+		var n registry.NIN
+		copy(n[:], k[1:])
+		if !fn(n, it.Value()) {
+			break
+		}
+	}
+	return it.Error()
+}
+
 // Verify checks the store's invariants: every key is a person key holding a
 // valid AIN (first digit 8 or 9, check digits), whose value decodes and names
 // the same number. It returns the number of AINs.

@@ -212,7 +212,7 @@ func (b *Builder) Stats() BuilderStats { return b.stats }
 // Add queues key → value. Both are copied. Keys added twice before the next
 // Flush keep the last value.
 func (b *Builder) Add(key, value []byte) error {
-	if len(key) == 0 || len(key) > registry.MaxKeyLen {
+	if len(key) == 0 || len(key) > max(registry.MaxKeyLen, registry.MaxSearchKeyLen) {
 		panic(fmt.Sprintf("BUG: key length %d", len(key)))
 	}
 	if len(b.arena)+len(key)+len(value) > b.cfg.SortBytes && len(b.entries) > 0 {

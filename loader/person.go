@@ -45,6 +45,7 @@ func (r *run) loadFreg() error {
 				continue
 			}
 			var out []kv
+			var search []searchKV
 			var records int64
 			unknown := map[string]int64{}
 			read, kind := freg.ReadBulk, "oppslag"
@@ -83,6 +84,7 @@ func (r *run) loadFreg() error {
 				val = registry.AppendValue(val[:0], 0, full, restricted)
 				v := append([]byte(nil), val...)
 				out = append(out, kv{registry.PersonKey(n), v})
+				search = appendSearchKeys(search, n, &sum)
 				for _, other := range sum.Identifiers[1:] {
 					// Earlier numbers (a D-number before the fødselsnummer)
 					// find the same person; a malformed old number is skipped.
@@ -116,6 +118,12 @@ func (r *run) loadFreg() error {
 						break
 					}
 				}
+				for i := range search {
+					if firstErr != nil {
+						break
+					}
+					firstErr = r.b.Add(search[i].key, search[i].val)
+				}
 			}
 			mu.Unlock()
 		}
@@ -142,4 +150,47 @@ func (r *run) loadFreg() error {
 		return err
 	}
 	return r.checkRatio(RegPersons)
+}
+
+// searchKV is a person search index entry (see registry.IdxPersonFamily).
+type searchKV struct{ key, val []byte }
+
+// appendSearchKeys adds the search entries of a person: one per family-name
+// word, one per given-name word and one for the birth date, each holding the
+// summary that filters need (gender, birth date, postal code, municipality,
+// protection), so a search reads the person records of one page only.
+func appendSearchKeys(out []searchKV, n registry.NIN, s *freg.Summary) []searchKV {
+	ps := registry.PersonSummary{
+		Protected:     s.Grading != freg.Ugradert,
+		BirthDate:     s.BirthDate,
+		Postnummer:    s.Postnummer,
+		Kommunenummer: s.Kommunenummer,
+		Given:         registry.Fold(s.Given),
+		Family:        registry.Fold(s.Family),
+	}
+	switch s.Gender {
+	case "kvinne":
+		ps.Gender = 'k'
+	case "mann":
+		ps.Gender = 'm'
+	}
+	val := registry.AppendPersonSummary(nil, &ps)
+	seen := map[string]bool{}
+	for _, w := range registry.NameTokens(s.Family) {
+		if !seen["s"+w] {
+			seen["s"+w] = true
+			out = append(out, searchKV{registry.AppendWordKey(nil, registry.IdxPersonFamily, w, n), val})
+		}
+	}
+	for _, w := range registry.NameTokens(s.Given) {
+		if !seen["g"+w] {
+			seen["g"+w] = true
+			out = append(out, searchKV{registry.AppendWordKey(nil, registry.IdxPersonGiven, w, n), val})
+		}
+	}
+	if len(s.BirthDate) == 10 {
+		k := append([]byte{byte(registry.IdxPersonBirth)}, s.BirthDate...)
+		out = append(out, searchKV{append(k, n[:]...), val})
+	}
+	return out
 }

@@ -21,6 +21,8 @@ type AINStore interface {
 	Allocate(build func(n NIN) []byte, taken func(n NIN) bool) (NIN, []byte, error)
 	// Get appends the stored value of key to dst, or returns ErrNotFound.
 	Get(dst []byte, key *Key) ([]byte, error)
+	// Scan calls fn for every allocated AIN and its stored value (search).
+	Scan(fn func(n NIN, value []byte) bool) error
 }
 
 // ErrAINExhausted reports that no free number was found (never expected:

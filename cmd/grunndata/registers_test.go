@@ -354,6 +354,60 @@ func TestRegistersInDepth(t *testing.T) {
 		}
 	})
 
+	t.Run("person-search", func(t *testing.T) {
+		var person struct {
+			NIN  string `json:"nin"`
+			Name struct {
+				Given  string `json:"given"`
+				Family string `json:"family"`
+			} `json:"name"`
+			BirthDate string `json:"birthDate"`
+			Gender    string `json:"gender"`
+		}
+		r := do(t, "POST", api+"/v1/persons/lookup", "application/json", `{"nin":"`+id.gpPatient+`"}`)
+		json.Unmarshal(r.body, &person)
+		type result struct {
+			Total int `json:"total"`
+			Items []struct {
+				NIN string `json:"nin"`
+			} `json:"items"`
+			NextCursor *string `json:"nextCursor"`
+		}
+		search := func(q map[string]any) (result, int) {
+			b, _ := json.Marshal(q)
+			r := do(t, "POST", api+"/v1/persons/search", "application/json", string(b))
+			var res result
+			json.Unmarshal(r.body, &res)
+			return res, r.status
+		}
+		has := func(res result, nin string) bool {
+			for _, it := range res.Items {
+				if it.NIN == nin {
+					return true
+				}
+			}
+			return false
+		}
+		fam := strings.ToUpper(person.Name.Family)
+		res, st := search(map[string]any{"familyName": fam[:min(4, len(fam))], "givenName": strings.ToLower(person.Name.Given),
+			"birthDate": person.BirthDate[:4], "gender": person.Gender, "limit": 1000})
+		if st != 200 || !has(res, person.NIN) {
+			t.Fatalf("search for %+v: %d %+v", person, st, res)
+		}
+		res, _ = search(map[string]any{"birthDate": person.BirthDate, "limit": 1000})
+		if !has(res, person.NIN) {
+			t.Fatal("birth date search misses the person")
+		}
+		if res, _ = search(map[string]any{"familyName": person.Name.Family, "birthDate": "1850"}); has(res, person.NIN) {
+			t.Fatal("birth year filter ignored")
+		}
+		for _, bad := range []string{`{}`, `{"postalCode":"0354"}`, `{"familyName":"x","birthDate":"19x0"}`, `{"familyName":"x","limit":5000}`, `{"nin":"1"}`} {
+			if r := do(t, "POST", api+"/v1/persons/search", "application/json", bad); r.status != 400 {
+				t.Fatalf("%s: %d", bad, r.status)
+			}
+		}
+	})
+
 	t.Run("codes", func(t *testing.T) {
 		var l registry.CodeList
 		if st := getJSON(t, api+"/v1/codes/9060", &l); st != 200 || !l.Complete {

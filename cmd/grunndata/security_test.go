@@ -213,12 +213,16 @@ func TestProtectedAddressSweep(t *testing.T) {
 	restricted := mint("grunndata:person.read", "grunndata:gp.read", "grunndata:personnel.read", "grunndata:organisation.read")
 	full := mint("grunndata:person.read-protected")
 	protected := protectedAddressValues(t, src)
-	routes := []string{"/v1/persons/lookup", "/v1/gp/lookup", "/v1/personnel/lookup"}
+	routes := []string{"/v1/persons/lookup", "/v1/gp/lookup", "/v1/personnel/lookup", "/v1/persons/bulk", "/v1/gp/bulk"}
 	seen := 0
 	for nin, vals := range protected {
 		body := `{"nin":"` + nin + `"}`
 		for _, rt := range routes {
-			r := doAuth(t, "POST", api+rt, restricted, body)
+			rb := body
+			if strings.HasSuffix(rt, "/bulk") {
+				rb = `{"nins":["` + nin + `"]}`
+			}
+			r := doAuth(t, "POST", api+rt, restricted, rb)
 			if r.status != 200 && r.status != 404 {
 				t.Fatalf("%s: status %d %s", rt, r.status, r.body)
 			}
@@ -227,11 +231,53 @@ func TestProtectedAddressSweep(t *testing.T) {
 					t.Fatalf("%s leaks %s of a protected person to a restricted caller: %s", rt, v, r.body)
 				}
 			}
-			if rt == "/v1/persons/lookup" {
+			if rt == "/v1/persons/lookup" || rt == "/v1/persons/bulk" {
 				if !bytes.Contains(r.body, []byte(`"addressesWithheld":true`)) || bytes.Contains(r.body, []byte(`"addressProtection":"ugradert"`)) {
 					t.Fatalf("restricted view does not say the person is protected: %s", r.body)
 				}
 			}
+		}
+		// Search by name finds them (restricted view); adding their own postal
+		// code or municipality must not, or a caller could learn where they live.
+		var pr struct {
+			NIN  string `json:"nin"`
+			Name struct {
+				Family string `json:"family"`
+			} `json:"name"`
+		}
+		json.Unmarshal(doAuth(t, "POST", api+"/v1/persons/lookup", full, body).body, &pr)
+		sr := doAuth(t, "POST", api+"/v1/persons/search", restricted, `{"familyName":"`+pr.Name.Family+`","limit":1000}`)
+		var items struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		json.Unmarshal(sr.body, &items)
+		var mine json.RawMessage // other people of the same name have their own addresses
+		for _, it := range items.Items {
+			if bytes.Contains(it, []byte(`"nin":"`+nin+`"`)) {
+				mine = it
+			}
+		}
+		if mine == nil || !bytes.Contains(mine, []byte(`"addressesWithheld":true`)) {
+			t.Fatalf("name search does not find the protected person in its restricted view: %.300s", sr.body)
+		}
+		for _, v := range vals {
+			if bytes.Contains(mine, []byte(v)) {
+				t.Fatalf("search leaks %s of a protected person: %s", v, mine)
+			}
+		}
+		locs := protectedLocations(vals)
+		controlHit := false
+		for _, loc := range locs {
+			q := `{"familyName":"` + pr.Name.Family + `",` + loc + `,"limit":1000}`
+			if r := doAuth(t, "POST", api+"/v1/persons/search", restricted, q); bytes.Contains(r.body, []byte(`"nin":"`+nin+`"`)) {
+				t.Fatalf("location filter %s matches a protected person for a restricted caller", loc)
+			}
+			if r := doAuth(t, "POST", api+"/v1/persons/search", full, q); bytes.Contains(r.body, []byte(`"nin":"`+nin+`"`)) {
+				controlHit = true
+			}
+		}
+		if len(locs) > 0 && !controlHit {
+			t.Fatalf("no location filter finds the person even with read-protected (control): %v", locs)
 		}
 		r := doAuth(t, "POST", api+"/v1/persons/lookup", full, body)
 		hasAny := false
@@ -347,4 +393,17 @@ func TestAuditDurability(t *testing.T) {
 		t.Fatal("no request was answered")
 	}
 	t.Logf("%d answered requests across 6 kill -9 crashes, all audited", acked.Load())
+}
+
+// protectedLocations turns a protected person's address values into search
+// filters on their own postal code and municipality.
+func protectedLocations(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		s := strings.Trim(v, `"`)
+		if len(s) == 4 && strings.Trim(s, "0123456789") == "" {
+			out = append(out, `"postalCode":"`+s+`"`, `"municipality":"`+s+`"`)
+		}
+	}
+	return out
 }

@@ -18,6 +18,8 @@ type Summary struct {
 	Given, Family, BirthDate  string
 	Postnummer, Kommunenummer string
 	Status                    string
+	// Gender is "kvinne", "mann" or "".
+	Gender string
 }
 
 // currentOf returns the index of the current version in list: the first
@@ -116,6 +118,9 @@ func (p *Person) summary() Summary {
 	}
 	if i := currentOf(p.Bostedsadresse); i >= 0 {
 		s.Postnummer, s.Kommunenummer = p.Bostedsadresse[i].Postnummer, p.Bostedsadresse[i].Kommunenummer
+	}
+	if i := currentOf(p.Kjoenn); i >= 0 {
+		s.Gender = canonical(p.Kjoenn[i].Kjoenn, kjoennNames...)
 	}
 	if i := currentOf(p.Status); i >= 0 {
 		s.Status = canonical(p.Status[i].Status, statusNames...)

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode"
 
 	"github.com/valyala/fasthttp"
 
@@ -50,43 +49,8 @@ type catalogCache struct {
 	cur *catalog
 }
 
-// fold normalises a name for matching: lower case; æ, ø, å folded with their
-// two-letter spellings (ae, oe/o, aa); other diacritics dropped.
-func fold(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		switch r {
-		case 'æ':
-			b.WriteString("a")
-		case 'ø', 'ö':
-			b.WriteString("o")
-		case 'å', 'ä', 'á', 'à', 'â':
-			b.WriteString("a")
-		case 'é', 'è', 'ê', 'ë':
-			b.WriteString("e")
-		case 'ü', 'ú', 'ù':
-			b.WriteString("u")
-		case 'í', 'ì', 'ï':
-			b.WriteString("i")
-		case 'ó', 'ò', 'ô':
-			b.WriteString("o")
-		default:
-			if unicode.IsLetter(r) || unicode.IsDigit(r) {
-				b.WriteRune(r)
-			} else {
-				b.WriteByte(' ')
-			}
-		}
-	}
-	t := b.String()
-	t = strings.ReplaceAll(t, "aa", "a")
-	t = strings.ReplaceAll(t, "ae", "a")
-	t = strings.ReplaceAll(t, "oe", "o")
-	return t
-}
-
-// Tokens splits a folded name into words.
-func tokens(s string) []string { return strings.Fields(fold(s)) }
+// tokens folds and splits a name (registry.NameTokens).
+func tokens(s string) []string { return registry.NameTokens(s) }
 
 func buildCatalog(v registry.View) (*catalog, error) {
 	c := &catalog{seq: v.Seq()}
@@ -194,6 +158,8 @@ func (s *Server) catalogFor(v registry.View) (*catalog, error) {
 	s.catalog.cur = c
 	return c, nil
 }
+
+func base64RawURL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
 
 func offsetCursor(ctx *fasthttp.RequestCtx) (limit, offset, status int) {
 	limit, after, st := page(ctx)
@@ -356,6 +322,9 @@ func matchTokens(name, query []string) bool {
 }
 
 func matchExact(name, query []string) bool {
+	if len(name) != len(query) {
+		return false
+	}
 	a := append([]string(nil), name...)
 	b := append([]string(nil), query...)
 	sort.Strings(a)

@@ -147,6 +147,7 @@ var (
 	pCodes       = []byte("/v1/codes")
 	pAIN         = []byte("/v1/ain")
 	pGPContractL = []byte("/v1/gp-contracts")
+	pPersonsSrch = []byte("/v1/persons/search")
 	sChildren    = []byte("/children")
 	sSubunits    = []byte("/subunits")
 )
@@ -172,6 +173,8 @@ func classify(path []byte) (route, []byte) {
 		return routeAIN, nil
 	case bytes.Equal(path, pGPContractL):
 		return routeGPContractList, nil
+	case bytes.Equal(path, pPersonsSrch):
+		return routePersonSearch, nil
 	case bytes.HasPrefix(path, pCodes) && len(path) > len(pCodes) && path[len(pCodes)] == '/':
 		return routeCodes, path[len(pCodes)+1:]
 	case bytes.HasPrefix(path, pCommParties):
@@ -214,6 +217,7 @@ var routeScopes = [numRoutes]Scope{
 	routeCodes:           ^Scope(0), // any authenticated caller
 	routeAIN:             ScopeAINWrite,
 	routeGPContractList:  ScopeGPRead,
+	routePersonSearch:    ScopePersonRead | ScopePersonReadProtected,
 }
 
 var hdrAuthorization = []byte("Authorization")
@@ -257,6 +261,8 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 			status = s.codes(ctx, idb)
 		case routeAIN:
 			status = s.allocateAIN(ctx, p, start)
+		case routePersonSearch:
+			status = s.searchPersons(ctx, p, start)
 		case routeGPContractList:
 			status = s.getOnly(ctx, func() int { return s.listContracts(ctx) })
 		case routeParty:
