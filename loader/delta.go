@@ -436,6 +436,10 @@ func (o *overlay) put(k registry.Key, v []byte) {
 
 func (o *overlay) del(k registry.Key) { o.set[string(k.Bytes())] = nil }
 
+// putRaw and delRaw handle keys longer than a registry.Key (search entries).
+func (o *overlay) putRaw(k, v []byte) { o.set[string(k)] = append([]byte{}, v...) }
+func (o *overlay) delRaw(k []byte)    { o.set[string(k)] = nil }
+
 // apply writes every change in one atomic batch, in key order.
 func (o *overlay) apply() error {
 	keys := make([]string, 0, len(o.set))
@@ -696,6 +700,20 @@ func (dr *deltaRun) applyFreg(f *orderedFreg) (FeedStats, error) {
 				return fs, err
 			}
 			existed = existed || ok
+		}
+		// The person search entries follow the person: the old ones (names,
+		// birth date of the version being replaced) go, the new ones come.
+		if oldVal, ok, err := dr.ov.get(registry.PersonKey(n)); err != nil {
+			return fs, err
+		} else if ok {
+			if _, oldFull, _, err := registry.DecodeValue(oldVal); err == nil {
+				for _, k := range searchKeysOfView(oldFull, n) {
+					dr.ov.delRaw(k)
+				}
+			}
+		}
+		for _, e := range appendSearchKeys(nil, n, &sum) {
+			dr.ov.putRaw(e.key, e.val)
 		}
 		val = registry.AppendValue(val[:0], 0, full, restricted)
 		for _, k := range keys {

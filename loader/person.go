@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -191,6 +192,33 @@ func appendSearchKeys(out []searchKV, n registry.NIN, s *freg.Summary) []searchK
 	if len(s.BirthDate) == 10 {
 		k := append([]byte{byte(registry.IdxPersonBirth)}, s.BirthDate...)
 		out = append(out, searchKV{append(k, n[:]...), val})
+	}
+	return out
+}
+
+// searchKeysOfView returns the search keys of a stored person view (the API
+// person JSON), so a delta can remove them when the person changes.
+func searchKeysOfView(view []byte, n registry.NIN) [][]byte {
+	var p struct {
+		Name struct {
+			Given  string `json:"given"`
+			Family string `json:"family"`
+		} `json:"name"`
+		BirthDate string `json:"birthDate"`
+	}
+	if json.Unmarshal(view, &p) != nil {
+		return nil
+	}
+	var out [][]byte
+	for _, w := range registry.NameTokens(p.Name.Family) {
+		out = append(out, registry.AppendWordKey(nil, registry.IdxPersonFamily, w, n))
+	}
+	for _, w := range registry.NameTokens(p.Name.Given) {
+		out = append(out, registry.AppendWordKey(nil, registry.IdxPersonGiven, w, n))
+	}
+	if len(p.BirthDate) == 10 {
+		k := append([]byte{byte(registry.IdxPersonBirth)}, p.BirthDate...)
+		out = append(out, append(k, n[:]...))
 	}
 	return out
 }
