@@ -136,8 +136,47 @@ func (r *run) loadHPR() error {
 			if err := r.b.Add(k.Bytes(), val); err != nil {
 				return err
 			}
+			if err := r.addPersonnelSearch(uint32(id), rec); err != nil {
+				return err
+			}
 			r.stats[reg].Records++
 			return nil
 		})
 	})
+}
+
+// addPersonnelSearch writes the HPR search entries of a person: family and
+// given name words and each profession (9060), with a summary to filter on.
+func (r *run) addPersonnelSearch(id uint32, rec *hpr.Record) error {
+	sum := registry.PersonnelSummary{Given: registry.Fold(rec.Given), Family: registry.Fold(rec.Family),
+		Categories: uniq(rec.Professions), Specialities: uniq(rec.Specialities)}
+	val := registry.AppendPersonnelSummary(nil, &sum)
+	var keys [][]byte
+	for _, w := range uniq(registry.NameTokens(rec.Family)) {
+		keys = append(keys, registry.AppendSerialWordKey(nil, registry.IdxPersonnelFamily, w, id))
+	}
+	for _, w := range uniq(registry.NameTokens(rec.Given)) {
+		keys = append(keys, registry.AppendSerialWordKey(nil, registry.IdxPersonnelGiven, w, id))
+	}
+	for _, c := range sum.Categories {
+		keys = append(keys, registry.AppendSerialWordKey(nil, registry.IdxPersonnelCategory, c, id))
+	}
+	for _, k := range keys {
+		if err := r.b.Add(k, val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func uniq(in []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range in {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -108,3 +108,66 @@ func DecodePersonSummary(b []byte, s *PersonSummary) bool {
 	}
 	return true
 }
+
+// Personnel search key families (HPR): name words and the profession code,
+// then the HPR-number (uint32 BE).
+const (
+	IdxPersonnelFamily   Register = 'p' // 'p' + family-name word + 0 + hpr → personnel summary
+	IdxPersonnelGiven    Register = 'w' // 'w' + given-name word + 0 + hpr → personnel summary
+	IdxPersonnelCategory Register = 'k' // 'k' + 9060 code + 0 + hpr → personnel summary
+)
+
+// PersonnelSummary is what personnel search filters on.
+type PersonnelSummary struct {
+	Given, Family string   // folded
+	Categories    []string // 9060 codes
+	Specialities  []string // 7426 codes
+}
+
+// AppendPersonnelSummary encodes s.
+func AppendPersonnelSummary(dst []byte, s *PersonnelSummary) []byte {
+	dst = append(dst, ValueVersion)
+	for _, f := range []string{s.Given, s.Family, strings.Join(s.Categories, ","), strings.Join(s.Specialities, ",")} {
+		dst = append(dst, byte(min(len(f), 255)))
+		dst = append(dst, f[:min(len(f), 255)]...)
+	}
+	return dst
+}
+
+// DecodePersonnelSummary decodes b into s.
+func DecodePersonnelSummary(b []byte, s *PersonnelSummary) bool {
+	if len(b) < 1 || b[0] != ValueVersion {
+		return false
+	}
+	b = b[1:]
+	var f [4]string
+	for i := range f {
+		if len(b) < 1 || len(b) < 1+int(b[0]) {
+			return false
+		}
+		f[i] = string(b[1 : 1+int(b[0])])
+		b = b[1+int(b[0]):]
+	}
+	s.Given, s.Family = f[0], f[1]
+	s.Categories, s.Specialities = splitNonEmpty(f[2]), splitNonEmpty(f[3])
+	return true
+}
+
+func splitNonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// AppendSerialWordKey appends r + word (≤ MaxWordKey) + 0 + id (uint32 BE).
+func AppendSerialWordKey(dst []byte, r Register, word string, id uint32) []byte {
+	if len(word) > MaxWordKey {
+		word = word[:MaxWordKey]
+	}
+	dst = append(dst, byte(r))
+	dst = append(dst, word...)
+	dst = append(dst, 0)
+	u := U32(id)
+	return append(dst, u[:]...)
+}

@@ -408,6 +408,64 @@ func TestRegistersInDepth(t *testing.T) {
 		}
 	})
 
+	t.Run("personnel-search", func(t *testing.T) {
+		var hp struct {
+			HPR       int64  `json:"hprNumber"`
+			Given     string `json:"givenName"`
+			Family    string `json:"familyName"`
+			Approvals []struct {
+				Profession struct {
+					Code string `json:"code"`
+				} `json:"profession"`
+			} `json:"approvals"`
+		}
+		getJSON(t, api+"/v1/personnel/"+u(id.hpr), &hp)
+		type res struct {
+			Total int `json:"total"`
+			Items []struct {
+				HPR int64 `json:"hprNumber"`
+			} `json:"items"`
+		}
+		find := func(q string) res {
+			r := do(t, "POST", api+"/v1/personnel/search", "application/json", q)
+			if r.status != 200 {
+				t.Fatalf("%s: %d %s", q, r.status, r.body)
+			}
+			var out res
+			json.Unmarshal(r.body, &out)
+			return out
+		}
+		has := func(x res) bool {
+			for _, it := range x.Items {
+				if it.HPR == hp.HPR {
+					return true
+				}
+			}
+			return false
+		}
+		q := strings.ToLower(hp.Family[:min(3, len(hp.Family))]) + " " + strings.ToUpper(hp.Given)
+		if !has(find(`{"name":"` + q + `","limit":1000}`)) {
+			t.Fatalf("name %q does not find HPR %d", q, hp.HPR)
+		}
+		if len(hp.Approvals) > 0 {
+			cat := hp.Approvals[0].Profession.Code
+			x := find(`{"familyName":"` + hp.Family + `","category":"` + cat + `","limit":1000}`)
+			if !has(x) {
+				t.Fatalf("category %s filter misses HPR %d", cat, hp.HPR)
+			}
+			all := find(`{"category":"` + cat + `","limit":1}`)
+			if all.Total < x.Total || len(all.Items) != 1 {
+				t.Fatalf("category-only search: %+v", all)
+			}
+		}
+		if x := find(`{"familyName":"` + hp.Family + `","category":"XX-none"}`); has(x) {
+			t.Fatal("category filter ignored")
+		}
+		if r := do(t, "POST", api+"/v1/personnel/search", "application/json", `{}`); r.status != 400 {
+			t.Fatalf("empty search: %d", r.status)
+		}
+	})
+
 	t.Run("codes", func(t *testing.T) {
 		var l registry.CodeList
 		if st := getJSON(t, api+"/v1/codes/9060", &l); st != 200 || !l.Complete {

@@ -19,6 +19,8 @@ type Record struct {
 	Family    string
 	// Professions are the 9060 codes of the person's approvals.
 	Professions []string
+	// Specialities are the 7426 codes of the approvals' specialities.
+	Specialities []string
 	// JSON is the record compacted; valid only during the callback.
 	JSON []byte
 	// Missing names a required field that is absent; Err a shape error.
@@ -35,6 +37,11 @@ type fields struct {
 		Profession struct {
 			Code string `json:"code"`
 		} `json:"profession"`
+		Specialities []struct {
+			Type struct {
+				Code string `json:"code"`
+			} `json:"type"`
+		} `json:"specialities"`
 	} `json:"approvals"`
 }
 
@@ -70,6 +77,9 @@ func Read(r io.Reader, fn func(rec *Record) error) error {
 		}
 		for _, a := range *f.Approvals {
 			rec.Professions = append(rec.Professions, a.Profession.Code)
+			for _, sp := range a.Specialities {
+				rec.Specialities = append(rec.Specialities, sp.Type.Code)
+			}
 		}
 		buf.Reset()
 		json.Compact(&buf, b)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"sort"
 	"strconv"
@@ -275,4 +276,164 @@ func decodeOffsetCursor(c string) (int, bool) {
 	}
 	n, err := strconv.Atoi(string(b[1:]))
 	return n, err == nil && n >= 0
+}
+
+type personnelQuery struct {
+	Name       string `json:"name"` // words matched against given and family names
+	GivenName  string `json:"givenName"`
+	FamilyName string `json:"familyName"`
+	Category   string `json:"category"`   // 9060 code, e.g. LE
+	Speciality string `json:"speciality"` // 7426 code
+	Limit      int    `json:"limit"`
+	Cursor     string `json:"cursor"`
+}
+
+type personnelHit struct {
+	hpr   uint32
+	exact bool
+	sum   registry.PersonnelSummary
+}
+
+// searchPersonnel answers POST /v1/personnel/search: name prefixes (folded,
+// any word order), profession category (9060) and speciality (7426), ranked
+// and paged — no manual paging loops to count (the total is in the answer).
+func (s *Server) searchPersonnel(ctx *fasthttp.RequestCtx) int {
+	if !ctx.IsPost() {
+		return writeMethodNotAllowed(ctx, "POST")
+	}
+	if ct := ctx.Request.Header.ContentType(); len(ct) > 0 && !bytes.HasPrefix(ct, ctJSONPrefix) {
+		writeProblem(ctx, 415, bodyMediaType)
+		return 415
+	}
+	var q personnelQuery
+	dec := json.NewDecoder(bytes.NewReader(ctx.PostBody()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&q); err != nil || dec.More() {
+		return writeInvalidBody(ctx, "body must be a JSON object with name, givenName, familyName, category, speciality, limit, cursor")
+	}
+	name, given, family := registry.NameTokens(q.Name), registry.NameTokens(q.GivenName), registry.NameTokens(q.FamilyName)
+	switch {
+	case len(name) == 0 && len(given) == 0 && len(family) == 0 && q.Category == "":
+		return writeInvalidBody(ctx, "give a name (name, givenName or familyName) or a category")
+	case q.Limit < 0 || q.Limit > maxLimit:
+		return writeInvalidBody(ctx, "limit is 1 to 1000")
+	case len(q.Category) > 8 || len(q.Speciality) > 8:
+		return writeInvalidBody(ctx, "category and speciality are code values (9060, 7426)")
+	}
+	limit := q.Limit
+	if limit == 0 {
+		limit = defaultLimit
+	}
+	offset := 0
+	if q.Cursor != "" {
+		c, ok := decodeOffsetCursor(q.Cursor)
+		if !ok {
+			writeProblem(ctx, 400, bodyBadCursor)
+			return 400
+		}
+		offset = c
+	}
+	var prefix []byte
+	switch {
+	case len(family) > 0:
+		prefix = append([]byte{byte(registry.IdxPersonnelFamily)}, truncWord(family[0])...)
+	case len(given) > 0:
+		prefix = append([]byte{byte(registry.IdxPersonnelGiven)}, truncWord(given[0])...)
+	case len(name) > 0:
+		prefix = append([]byte{byte(registry.IdxPersonnelFamily)}, truncWord(name[0])...)
+	default:
+		prefix = append(append([]byte{byte(registry.IdxPersonnelCategory)}, q.Category...), 0)
+	}
+	v, err := s.store.Acquire()
+	if err != nil {
+		return writeError(ctx, err)
+	}
+	defer v.Release()
+	contains := func(list []string, c string) bool {
+		for _, x := range list {
+			if x == c {
+				return true
+			}
+		}
+		return false
+	}
+	seen := map[uint32]bool{}
+	var hits []personnelHit
+	examined, capped := 0, false
+	scan := func(prefix []byte) error {
+		return v.Scan(prefix, nil, func(k, val []byte) bool {
+			if examined++; examined > maxCandidates {
+				capped = true
+				return false
+			}
+			var h personnelHit
+			h.hpr = binary.BigEndian.Uint32(k[len(k)-4:])
+			if seen[h.hpr] || !registry.DecodePersonnelSummary(val, &h.sum) {
+				return true
+			}
+			gw, fw := strings.Fields(h.sum.Given), strings.Fields(h.sum.Family)
+			if len(family) > 0 && !matchTokens(fw, family) || len(given) > 0 && !matchTokens(gw, given) ||
+				len(name) > 0 && !matchTokens(append(append([]string(nil), gw...), fw...), name) ||
+				q.Category != "" && !contains(h.sum.Categories, q.Category) ||
+				q.Speciality != "" && !contains(h.sum.Specialities, q.Speciality) {
+				return true
+			}
+			seen[h.hpr] = true
+			h.exact = (len(family) == 0 || matchExact(fw, family)) && (len(given) == 0 || matchExact(gw, given))
+			hits = append(hits, h)
+			return true
+		})
+	}
+	err = scan(prefix)
+	if err == nil && len(name) > 0 && len(family) == 0 && len(given) == 0 {
+		// A free name may start with a given name too.
+		err = scan(append([]byte{byte(registry.IdxPersonnelGiven)}, truncWord(name[0])...))
+	}
+	if err != nil {
+		return writeError(ctx, err)
+	}
+	sort.Slice(hits, func(i, j int) bool {
+		a, b := &hits[i], &hits[j]
+		if a.exact != b.exact {
+			return a.exact
+		}
+		if a.sum.Family != b.sum.Family {
+			return a.sum.Family < b.sum.Family
+		}
+		if a.sum.Given != b.sum.Given {
+			return a.sum.Given < b.sum.Given
+		}
+		return a.hpr < b.hpr
+	})
+	at, _ := parseAtTime(ctx)
+	out := append(make([]byte, 0, 16384), `{"total":`...)
+	out = strconv.AppendInt(out, int64(len(hits)), 10)
+	out = append(out, `,"capped":`...)
+	out = strconv.AppendBool(out, capped)
+	out = append(out, `,"items":[`...)
+	n := 0
+	for i := offset; i < len(hits) && n < limit; i++ {
+		k := registry.SerialKey(registry.RegPersonnel, uint64(hits[i].hpr))
+		val, err := s.cache.Get(v, &k)
+		if err != nil {
+			continue
+		}
+		_, full, _, err := registry.DecodeValue(val)
+		if err != nil {
+			continue
+		}
+		body, err := personnelAt(full, at)
+		if err != nil {
+			continue
+		}
+		if n > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, body...)
+		n++
+	}
+	out = append(out, ']')
+	out = appendOffsetCursor(out, offset+limit, offset+limit < len(hits))
+	out = append(out, '}')
+	return writeJSON(ctx, out)
 }

@@ -148,6 +148,7 @@ var (
 	pAIN         = []byte("/v1/ain")
 	pGPContractL = []byte("/v1/gp-contracts")
 	pPersonsSrch = []byte("/v1/persons/search")
+	pPersonnelSr = []byte("/v1/personnel/search")
 	sChildren    = []byte("/children")
 	sSubunits    = []byte("/subunits")
 )
@@ -175,6 +176,8 @@ func classify(path []byte) (route, []byte) {
 		return routeGPContractList, nil
 	case bytes.Equal(path, pPersonsSrch):
 		return routePersonSearch, nil
+	case bytes.Equal(path, pPersonnelSr):
+		return routePersonnelSearch, nil
 	case bytes.HasPrefix(path, pCodes) && len(path) > len(pCodes) && path[len(pCodes)] == '/':
 		return routeCodes, path[len(pCodes)+1:]
 	case bytes.HasPrefix(path, pCommParties):
@@ -218,6 +221,7 @@ var routeScopes = [numRoutes]Scope{
 	routeAIN:             ScopeAINWrite,
 	routeGPContractList:  ScopeGPRead,
 	routePersonSearch:    ScopePersonRead | ScopePersonReadProtected,
+	routePersonnelSearch: ScopePersonnelRead,
 }
 
 var hdrAuthorization = []byte("Authorization")
@@ -263,6 +267,8 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 			status = s.allocateAIN(ctx, p, start)
 		case routePersonSearch:
 			status = s.searchPersons(ctx, p, start)
+		case routePersonnelSearch:
+			status = s.searchPersonnel(ctx)
 		case routeGPContractList:
 			status = s.getOnly(ctx, func() int { return s.listContracts(ctx) })
 		case routeParty:
