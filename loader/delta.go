@@ -447,7 +447,16 @@ func (o *overlay) apply() error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	events, err := o.events(keys)
+	if err != nil {
+		return err
+	}
 	return o.b.Apply(func(set func(k, v []byte) error, del func(k []byte) error) error {
+		for _, e := range events {
+			if err := set(e[0], e[1]); err != nil {
+				return err
+			}
+		}
 		for _, k := range keys {
 			v := o.set[k]
 			var err error
@@ -462,6 +471,59 @@ func (o *overlay) apply() error {
 		}
 		return nil
 	})
+}
+
+// events numbers the delta's changes of records (not of indexes) in each
+// register's change feed, after the parent generation's last event, and
+// returns the event and feed-range entries to write in the same batch.
+func (o *overlay) events(keys []string) ([][2][]byte, error) {
+	type pending struct {
+		typ byte
+		key []byte
+	}
+	per := map[byte][]pending{}
+	for _, k := range keys {
+		kb := []byte(k)
+		er, ok := registry.EventRegisterOf(registry.Register(kb[0]))
+		if !ok || len(kb) > registry.MaxKeyLen {
+			continue
+		}
+		v := o.set[k]
+		old, err := o.b.GetRaw(nil, kb)
+		existed := err == nil
+		if err != nil && err != registry.ErrNotFound {
+			return nil, err
+		}
+		switch {
+		case v == nil && existed:
+			if registry.Register(kb[0]) != registry.RegPerson || registry.IsCurrentPerson(kb, old) {
+				per[er.Code] = append(per[er.Code], pending{registry.EventDelete, kb})
+			}
+		case v != nil && (!existed || !bytes.Equal(old, v)):
+			if registry.Register(kb[0]) != registry.RegPerson || registry.IsCurrentPerson(kb, v) {
+				per[er.Code] = append(per[er.Code], pending{registry.EventUpsert, kb})
+			}
+		}
+	}
+	var out [][2][]byte
+	for _, er := range registry.EventRegisters {
+		list := per[er.Code]
+		if len(list) == 0 {
+			continue
+		}
+		first, last := uint64(1), uint64(0)
+		if v, err := o.b.GetRaw(nil, registry.EventMetaKey(er.Code)); err == nil {
+			if f, l, ok := registry.DecodeEventRange(v); ok {
+				first, last = f, l
+			}
+		}
+		for _, p := range list {
+			last++
+			out = append(out, [2][]byte{registry.EventKey(er.Code, last), registry.AppendEventValue(nil, p.typ, p.key)})
+		}
+		out = append(out, [2][]byte{registry.EventMetaKey(er.Code), registry.AppendEventRange(nil, first, last)})
+	}
+	return out, nil
 }
 
 type deltaRun struct {

@@ -62,6 +62,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock for "current" periods; nil is time.Now.
 	Now func() time.Time
+	// EventRetention is how many change-feed events per register the new
+	// generation keeps (0: DefaultEventRetention).
+	EventRetention uint64
 }
 
 // DefaultConfig returns defaults for loading from into dataDir.
@@ -229,6 +232,19 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	}
 	if len(r.sources) == 0 {
 		return rep, fmt.Errorf("%w in %s (expected e.g. enheter_alle.json.gz, freg/, hpr.jsonl.gz)", ErrNoSources, cfg.From)
+	}
+	// The change feed: this load's changes against the generation it
+	// replaces (the active one when the load started).
+	prevID, err := index.ReadActive(cfg.DataDir)
+	if err != nil {
+		return rep, err
+	}
+	retention := cfg.EventRetention
+	if retention == 0 {
+		retention = DefaultEventRetention
+	}
+	if err := r.writeEvents(prevID, retention); err != nil {
+		return rep, fmt.Errorf("change feed: %w", err)
 	}
 	positions, err := r.readFeedPositions()
 	if err != nil {

@@ -149,6 +149,7 @@ var (
 	pGPContractL = []byte("/v1/gp-contracts")
 	pPersonsSrch = []byte("/v1/persons/search")
 	pPersonnelSr = []byte("/v1/personnel/search")
+	pEvents      = []byte("/v1/events/")
 	sChildren    = []byte("/children")
 	sSubunits    = []byte("/subunits")
 )
@@ -178,6 +179,8 @@ func classify(path []byte) (route, []byte) {
 		return routePersonSearch, nil
 	case bytes.Equal(path, pPersonnelSr):
 		return routePersonnelSearch, nil
+	case bytes.HasPrefix(path, pEvents):
+		return routeEvents, path[len(pEvents):]
 	case bytes.HasPrefix(path, pCodes) && len(path) > len(pCodes) && path[len(pCodes)] == '/':
 		return routeCodes, path[len(pCodes)+1:]
 	case bytes.HasPrefix(path, pCommParties):
@@ -222,6 +225,7 @@ var routeScopes = [numRoutes]Scope{
 	routeGPContractList:  ScopeGPRead,
 	routePersonSearch:    ScopePersonRead | ScopePersonReadProtected,
 	routePersonnelSearch: ScopePersonnelRead,
+	routeEvents:          ^Scope(0), // per feed: see eventScopes
 }
 
 var hdrAuthorization = []byte("Authorization")
@@ -269,6 +273,8 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 			status = s.searchPersons(ctx, p, start)
 		case routePersonnelSearch:
 			status = s.searchPersonnel(ctx)
+		case routeEvents:
+			status = s.events(ctx, idb, p)
 		case routeGPContractList:
 			status = s.getOnly(ctx, func() int { return s.listContracts(ctx) })
 		case routeParty:

@@ -1,0 +1,154 @@
+package server
+
+import (
+	"encoding/binary"
+	"strconv"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/grunndata/grunndata/registry"
+)
+
+// eventScopes is the scope each feed needs (any one of them).
+var eventScopes = map[string]Scope{
+	"persons":               ScopePersonRead | ScopePersonReadProtected,
+	"organisations":         ScopeOrganisationRead,
+	"communication-parties": ScopeOrganisationRead,
+	"personnel":             ScopePersonnelRead,
+	"gp":                    ScopeGPRead,
+}
+
+// eventID renders a primary key as the id clients know.
+func eventID(out []byte, key []byte) []byte {
+	switch registry.Register(key[0]) {
+	case registry.RegParty, registry.RegPersonnel, registry.RegResh:
+		return strconv.AppendUint(out, uint64(binary.BigEndian.Uint32(key[1:])), 10)
+	case registry.RegGPContract:
+		return strconv.AppendUint(out, binary.BigEndian.Uint64(key[1:]), 10)
+	}
+	out = append(out, '"')
+	out = append(out, key[1:]...)
+	return append(out, '"')
+}
+
+// events answers GET /v1/events/{register}?after=SEQ&limit=N: the register's
+// changes after SEQ, in order, each with the full entity as the serving
+// generation holds it (not a slim event that forces another GET); a delete
+// has no entity, a record removed for legal reasons is "gone". An after older
+// than the retained events answers 410 with the oldest available SEQ.
+func (s *Server) events(ctx *fasthttp.RequestCtx, name []byte, p *Principal) int {
+	if !ctx.IsGet() && !ctx.IsHead() {
+		return writeMethodNotAllowed(ctx, "GET, HEAD")
+	}
+	er, ok := registry.LookupEventRegister(string(name))
+	if !ok {
+		writeProblem(ctx, 404, problemBody(404, CodeNotFound, "No such feed",
+			"feeds: persons, organisations, communication-parties, personnel, gp", "", "register"))
+		return 404
+	}
+	if need := eventScopes[er.Name]; p.Scopes&need == 0 {
+		return writeForbidden(ctx, need)
+	}
+	limit, _, st := page(ctx)
+	if st != 0 {
+		return st
+	}
+	var after uint64
+	if b := ctx.QueryArgs().Peek("after"); len(b) > 0 {
+		v, err := strconv.ParseUint(string(b), 10, 64)
+		if err != nil {
+			writeProblem(ctx, 400, problemBody(400, "invalid_parameter", "Invalid after", "after is a sequence number (0 for the start)", "", "after"))
+			return 400
+		}
+		after = v
+	}
+	v, err := s.store.Acquire()
+	if err != nil {
+		return writeError(ctx, err)
+	}
+	defer v.Release()
+	first, last := uint64(1), uint64(0)
+	mk := registry.RawKey(registry.EventMetaKey(er.Code))
+	if mv, err := v.Get(nil, &mk); err == nil {
+		if f, l, ok := registry.DecodeEventRange(mv); ok {
+			first, last = f, l
+		}
+	}
+	if after+1 < first {
+		b := problemBody(410, CodeGone, "Events no longer retained",
+			"resynchronise from a snapshot, then follow from oldestAvailable-1", "", "after")
+		b = append(b[:len(b)-1], `,"oldestAvailable":`...)
+		b = strconv.AppendUint(b, first, 10)
+		b = append(b, '}')
+		writeProblem(ctx, 410, b)
+		return 410
+	}
+	seeProtected := p.Scopes&ScopePersonReadProtected != 0
+	out := append(make([]byte, 0, 8192), `{"register":"`...)
+	out = append(out, er.Name...)
+	out = append(out, `","items":[`...)
+	var from [8]byte
+	binary.BigEndian.PutUint64(from[:], after+1)
+	n := 0
+	next := after
+	err = v.Scan([]byte{byte(registry.IdxEvents), er.Code}, from[:], func(k, ev []byte) bool {
+		if n == limit {
+			return false
+		}
+		seq := binary.BigEndian.Uint64(k[2:])
+		typ, pk, ok := registry.DecodeEventValue(ev)
+		if !ok || len(pk) == 0 || len(pk) > registry.MaxKeyLen {
+			return true
+		}
+		if n > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, `{"seq":`...)
+		out = strconv.AppendUint(out, seq, 10)
+		if er.Name == "gp" {
+			if registry.Register(pk[0]) == registry.RegGPContract {
+				out = append(out, `,"kind":"contract"`...)
+			} else {
+				out = append(out, `,"kind":"patient"`...)
+			}
+		}
+		out = append(out, `,"id":`...)
+		out = eventID(out, pk)
+		key := registry.RawKey(pk)
+		val, gerr := s.cache.Get(v, &key)
+		switch {
+		case typ == registry.EventDelete || gerr != nil:
+			out = append(out, `,"type":"delete"}`...)
+		default:
+			flags, full, restricted, derr := registry.DecodeValue(val)
+			switch {
+			case derr != nil:
+				out = append(out, `,"type":"delete"}`...)
+			case flags&registry.FlagGone != 0:
+				out = append(out, `,"type":"gone"}`...)
+			default:
+				body := restricted
+				if seeProtected {
+					body = full
+				}
+				out = append(out, `,"type":"upsert","entity":`...)
+				out = append(out, body...)
+				out = append(out, '}')
+			}
+		}
+		n++
+		next = seq
+		return true
+	})
+	if err != nil {
+		return writeError(ctx, err)
+	}
+	out = append(out, `],"lastSeq":`...)
+	out = strconv.AppendUint(out, last, 10)
+	out = append(out, `,"nextAfter":`...)
+	out = strconv.AppendUint(out, next, 10)
+	out = append(out, `,"generation":"`...)
+	out = append(out, v.ID()...)
+	out = append(out, `"}`...)
+	return writeJSON(ctx, out)
+}
