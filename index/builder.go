@@ -36,6 +36,8 @@ type BuilderConfig struct {
 	TableBytes int64
 	// Logger; nil discards.
 	Logger *slog.Logger
+	// CacheBytes sizes the block cache for reads during the build.
+	CacheBytes int64
 }
 
 // DefaultBuilderConfig returns the defaults for dir.
@@ -103,6 +105,9 @@ func newBuilder(cfg BuilderConfig, parent string) (_ *Builder, err error) {
 	if cfg.TableBytes <= 0 {
 		cfg.TableBytes = def.TableBytes
 	}
+	if cfg.CacheBytes <= 0 {
+		cfg.CacheBytes = 128 << 20
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -133,7 +138,12 @@ func newBuilder(cfg BuilderConfig, parent string) (_ *Builder, err error) {
 	if b.lock, err = lockFile(b.tmp+".lock", false); err != nil {
 		return nil, fmt.Errorf("lock generation %s: %w", b.id, err)
 	}
-	b.opts = pebbleOptions(nil, cfg.Logger)
+	// A block cache of its own: later stages of a load read what earlier
+	// ones wrote (references, GP lists), and Pebble's 8 MiB default makes
+	// those reads go to disk.
+	cache := pebble.NewCache(cfg.CacheBytes)
+	defer cache.Unref()
+	b.opts = pebbleOptions(cache, cfg.Logger)
 	b.opts.DisableWAL = true
 	if parent != "" {
 		if err := cloneGen(filepath.Join(SnapshotsDir(cfg.Dir), parent), b.tmp); err != nil {
