@@ -326,7 +326,9 @@ func (r *runner) printTick(tk *Tick) {
 	}
 	line := fmt.Sprintf("%4ds  %9.0f req/s  %6d errors  p50 %9s  p99 %9s  max %9s",
 		tk.Second, tk.Rate, tk.Errors, fmtUs(tk.P50), fmtUs(tk.P99), fmtUs(tk.Max))
-	if r.open() && tk.Backlog > 0 {
+	// A few requests are always between due and sent (the pacer releases
+	// them every paceQuantum): only more than 2 ms worth is news.
+	if r.open() && float64(tk.Backlog) > r.cfg.Rate*0.002 {
 		line += fmt.Sprintf("  %d behind schedule", tk.Backlog)
 	}
 	for _, a := range r.acts.during(tk.Second) {
