@@ -538,7 +538,7 @@ func (s *Store) writePointer(id string, opts ActivateOptions) error {
 }
 
 func (s *Store) logActivation(r ActivationReport) {
-	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	ms := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 	attrs := []any{"generation", r.Generation, "previous", r.Previous, "rollback", r.Rollback,
 		"verify_ms", ms(r.Verify), "full_verify", r.FullVerify, "open_ms", ms(r.Open),
 		"warm_ms", ms(r.Warm), "warmed_keys", r.Warmed, "write_ms", ms(r.Write), "swap_ms", ms(r.Swap)}

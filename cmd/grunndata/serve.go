@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -34,13 +33,15 @@ type ServeConfig struct {
 	// generation (SIGHUP checks at once; on Linux inotify does too).
 	FollowInterval time.Duration
 	// Warm is how many of the most requested keys are read from a new
-	// generation into the cache before it is swapped in (0: no warm-up).
-	Warm    int
-	Index   index.Config
-	Cache   cache.Config
-	Server  server.Config
-	TLSCert string
-	TLSKey  string
+	// generation into the cache before it is swapped in (0: no warm-up),
+	// by WarmWorkers goroutines (more finish sooner but compete harder
+	// with the requests being served; see docs/operations.md).
+	Warm, WarmWorkers int
+	Index             index.Config
+	Cache             cache.Config
+	Server            server.Config
+	TLSCert           string
+	TLSKey            string
 	// Security is authentication, scopes and auditing (serve_security.go).
 	Security SecurityConfig
 }
@@ -52,6 +53,7 @@ func DefaultServeConfig() ServeConfig {
 		Addr:           "127.0.0.1:8080",
 		AdminAddr:      "127.0.0.1:9090",
 		FollowInterval: time.Second,
+		WarmWorkers:    1,
 		Index:          index.DefaultConfig("data"),
 		Cache:          cache.DefaultConfig(),
 		Server:         server.DefaultConfig(),
@@ -212,7 +214,7 @@ func (m *Main) warmFunc() func(registry.View) int {
 		keys := m.cache.TopKeys(m.Config.Warm)
 		var next, warmed atomic.Int64
 		var wg sync.WaitGroup
-		for w := 0; w < min(runtime.GOMAXPROCS(0), 8); w++ {
+		for w := 0; w < max(m.Config.WarmWorkers, 1); w++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -320,6 +322,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.DurationVar(&cfg.Server.IdleTimeout, "idle-timeout", cfg.Server.IdleTimeout, "keep-alive idle timeout")
 	fs.DurationVar(&cfg.FollowInterval, "follow-interval", cfg.FollowInterval, "how often to check for a newly activated generation")
 	fs.IntVar(&cfg.Warm, "warm", cfg.Warm, "before each swap, read the `N` most requested keys from the new generation into the cache")
+	fs.IntVar(&cfg.WarmWorkers, "warm-workers", cfg.WarmWorkers, "goroutines reading the warm-up keys")
 	fs.IntVar(&cfg.Cache.TrackSampleEvery, "warm-sample", 64, "count one request in `N` towards the most requested keys (with --warm)")
 	verifyMB := fs.Int64("verify-checksum-mb", cfg.Index.VerifyChecksumBytes>>20, "checksum every file of generations up to this many MiB before activating them (larger: sizes only)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "serve HTTPS with this certificate `FILE`")

@@ -269,7 +269,7 @@ func adminCall(ctx context.Context, stdout, stderr io.Writer, base, path string)
 		fmt.Fprintf(stderr, "grunndata snapshots: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "generation %s serves (was %s) after %.1f ms: verify %.1f, open %.1f, warm %.1f (%d keys), write %.1f, swap %.3f ms\n",
+	fmt.Fprintf(stdout, "generation %s serves (was %s) after %.1f ms: verify %.1f, open %.1f, warm %.1f (%d keys), write %.1f, swap %.4f ms\n",
 		a.Generation, orNone(a.Previous), a.TotalMS, a.VerifyMS, a.OpenMS, a.WarmMS, a.WarmedKeys, a.WriteMS, a.SwapMS)
 	return 0
 }
@@ -433,7 +433,7 @@ func (a snapshotAdmin) Rollback() (server.ActivationInfo, error) {
 }
 
 func activationInfo(r index.ActivationReport, start time.Time) server.ActivationInfo {
-	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	ms := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 	return server.ActivationInfo{Generation: r.Generation, Previous: r.Previous, Rollback: r.Rollback, NoOp: r.NoOp,
 		FullVerify: r.FullVerify, WarmedKeys: r.Warmed, VerifyMS: ms(r.Verify), OpenMS: ms(r.Open), WarmMS: ms(r.Warm),
 		WriteMS: ms(r.Write), SwapMS: ms(r.Swap), TotalMS: ms(time.Since(start))}
