@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -320,5 +321,52 @@ func TestActivateEvery(t *testing.T) {
 	rep.WriteText(&text)
 	if !strings.Contains(text.String(), "000003 → 000002: status 200") {
 		t.Errorf("report:\n%s", text.String())
+	}
+}
+
+// TestPacer: the pacer releases exactly rate × duration slots, in order of
+// due time, never before they are due, and on time (median lateness well
+// under a millisecond, whatever the rate relative to paceQuantum); a slot
+// is queued (its latency counts from due) only when no worker is free.
+func TestPacer(t *testing.T) {
+	for _, tc := range []struct {
+		rate float64
+		idle int64 // workers waiting for a slot
+	}{{1000, 1 << 20}, {20_000, 1 << 20}, {1000, 0}} {
+		t.Run(fmt.Sprint(tc.rate, "/", tc.idle), func(t *testing.T) {
+			rate := tc.rate
+			r := &runner{cfg: Config{Rate: rate, Duration: 500 * time.Millisecond}}
+			r.nsPerReq = 1e9 / rate
+			r.start = time.Now()
+			r.end = r.start.Add(r.cfg.Duration)
+			r.drainEnd = r.end.Add(time.Second)
+			r.ready = make(chan slot, 1<<16)
+			r.idle.Store(tc.idle)
+			go r.pace(context.Background())
+			var late []time.Duration
+			var prev time.Time
+			for s := range r.ready {
+				now := time.Now()
+				if now.Before(s.due) {
+					t.Fatalf("slot due %v released %v early", s.due.Sub(r.start), s.due.Sub(now))
+				}
+				if s.due.Before(prev) {
+					t.Fatal("slots out of order")
+				}
+				// A slot finds a free worker unless none is idle.
+				if s.queued != (tc.idle == 0) {
+					t.Fatalf("slot queued %v with %d idle workers", s.queued, tc.idle)
+				}
+				prev = s.due
+				late = append(late, now.Sub(s.due))
+			}
+			if want := int(rate / 2); len(late) != want {
+				t.Fatalf("%d slots, want %d", len(late), want)
+			}
+			slices.Sort(late)
+			if med := late[len(late)/2]; med > time.Millisecond {
+				t.Errorf("median lateness %v", med)
+			}
+		})
 	}
 }
