@@ -64,8 +64,9 @@ type Store struct {
 
 	activations atomic.Int64
 	// actMu serialises activations, from the opening of the new generation
-	// to the swap.
-	actMu sync.Mutex
+	// to the swap, and Close.
+	actMu  sync.Mutex
+	closed bool // under actMu
 
 	mu struct {
 		sync.Mutex
@@ -374,6 +375,9 @@ func (s *Store) ActivateWith(id string, opts ActivateOptions) (ActivationReport,
 func (s *Store) Follow(opts ActivateOptions) (id string, swapped bool, rep ActivationReport, err error) {
 	s.actMu.Lock()
 	defer s.actMu.Unlock()
+	if s.closed {
+		return "", false, rep, nil
+	}
 	id, err = ReadActive(s.cfg.Dir)
 	if err != nil || id == "" {
 		return id, false, rep, err
@@ -415,8 +419,14 @@ func (s *Store) Rollback(opts ActivateOptions) (ActivationReport, error) {
 	return ActivationReport{}, ErrNoRollbackTarget
 }
 
+// errClosed reports an activation after Close.
+var errClosed = errors.New("store closed")
+
 func (s *Store) activateLocked(id string, opts ActivateOptions) (ActivationReport, error) {
 	rep := ActivationReport{Generation: id, Rollback: opts.Rollback, At: time.Now()}
+	if s.closed {
+		return rep, errClosed
+	}
 	if !validGenID(id) {
 		return rep, fmt.Errorf("%q is not a generation id", id)
 	}
@@ -632,6 +642,10 @@ func (s *Store) Dir() string { return s.cfg.Dir }
 func (s *Store) Close() error {
 	s.actMu.Lock()
 	defer s.actMu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
 	g := s.active.Swap(nil)
 	if g != nil {
 		g.Release()
