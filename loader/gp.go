@@ -2,7 +2,7 @@ package loader
 
 import (
 	"encoding/binary"
-	"encoding/json"
+	json "github.com/goccy/go-json"
 	"sort"
 
 	"github.com/grunndata/grunndata/loader/flr"

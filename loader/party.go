@@ -2,7 +2,7 @@ package loader
 
 import (
 	"encoding/binary"
-	"encoding/json"
+	json "github.com/goccy/go-json"
 
 	"github.com/grunndata/grunndata/loader/ar"
 	"github.com/grunndata/grunndata/registry"

@@ -1,7 +1,7 @@
 package loader
 
 import (
-	"encoding/json"
+	json "github.com/goccy/go-json"
 	"sync"
 	"time"
 

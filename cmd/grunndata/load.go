@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"text/tabwriter"
 
@@ -27,8 +28,18 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sortMB := fs.Int("sort-mb", def.SortBytes>>20, "memory for sorting keys before spilling to disk, in MiB")
 	workers := fs.Int("workers", def.Workers, "Folkeregisteret files parsed in parallel")
 	quiet := fs.Bool("quiet", false, "no progress output")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load to `FILE`")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "grunndata load: %v\n", err)
+			return 1
+		}
+		pprof.StartCPUProfile(f)
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	if (*from == "") == (*delta == "") || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "usage: grunndata load --from DIR --data DATADIR [flags]\n       grunndata load --delta DIR --data DATADIR [flags]")

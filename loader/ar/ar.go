@@ -4,7 +4,7 @@
 package ar
 
 import (
-	"encoding/json"
+	json "github.com/goccy/go-json"
 	"io"
 
 	"github.com/grunndata/grunndata/loader/jsonl"

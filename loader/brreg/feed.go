@@ -2,8 +2,8 @@ package brreg
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"io"
 	"net/url"
 	"strconv"

@@ -4,7 +4,7 @@ package flr
 
 import (
 	"bytes"
-	"encoding/json"
+	json "github.com/goccy/go-json"
 	"io"
 	"time"
 

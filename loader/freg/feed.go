@@ -3,9 +3,9 @@ package freg
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"io"
 	"strconv"
 	"strings"

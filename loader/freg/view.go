@@ -1,7 +1,7 @@
 package freg
 
 import (
-	"encoding/json"
+	json "github.com/goccy/go-json"
 	"strconv"
 )
 

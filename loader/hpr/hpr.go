@@ -4,7 +4,7 @@ package hpr
 
 import (
 	"bytes"
-	"encoding/json"
+	json "github.com/goccy/go-json"
 	"io"
 
 	"github.com/grunndata/grunndata/loader/jsonl"

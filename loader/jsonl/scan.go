@@ -1,7 +1,7 @@
 package jsonl
 
 import (
-	"encoding/json"
+	json "github.com/goccy/go-json"
 	"unicode/utf8"
 )
 
