@@ -121,6 +121,13 @@ type Generator struct {
 	// scheduler, a lone loopback write) on nearly every request.
 	CPUPerRequest  float64 `json:"cpuPerRequestUs"`
 	MaxRatePerCore float64 `json:"maxRatePerCore"`
+	// CPUs is how many CPUs the generator may run on (its affinity, e.g.
+	// taskset), and OtherCores how much of them other processes used
+	// during the run (Linux). When the generator shares its CPUs, it may
+	// wait for them: requests go out late and answers are read late, and
+	// latency measured from the due time includes that delay.
+	CPUs       int     `json:"cpus"`
+	OtherCores float64 `json:"otherCores"`
 }
 
 // Tick is one second of the run.
@@ -143,6 +150,8 @@ func (r *runner) report() Report {
 		elapsed = time.Unix(0, ld).Sub(r.start)
 	}
 	cpu := cpuTime() - r.cpuBefore
+	cpus, busy := cpuSetBusy()
+	others := busy - r.busyBefore - cpu
 	rep := Report{
 		Target: r.cfg.Target, Mode: "closed", Started: r.start.UTC(),
 		Duration: r.cfg.Duration.Seconds(), Elapsed: elapsed.Seconds(),
@@ -241,7 +250,10 @@ func (r *runner) report() Report {
 	} else {
 		rep.Scheduled = rep.Sent
 	}
-	rep.Generator = Generator{GOMAXPROCS: runtime.GOMAXPROCS(0), CPUSeconds: cpu.Seconds()}
+	rep.Generator = Generator{GOMAXPROCS: runtime.GOMAXPROCS(0), CPUSeconds: cpu.Seconds(), CPUs: cpus}
+	if others > 0 && elapsed > 0 {
+		rep.Generator.OtherCores = math.Round(others.Seconds()/elapsed.Seconds()*100) / 100
+	}
 	if elapsed > 0 {
 		rep.Generator.Cores = math.Round(cpu.Seconds()/elapsed.Seconds()*1000) / 1000
 	}
@@ -368,6 +380,11 @@ func (rep *Report) WriteText(w io.Writer) {
 	}
 	if g.GOMAXPROCS > 0 && g.Cores > 0.9*float64(g.GOMAXPROCS) {
 		fmt.Fprintf(w, "warning: the generator used (nearly) all its CPU; it may have been the bottleneck\n")
+	}
+	if g.CPUs > 0 && g.OtherCores > 0.1*float64(g.CPUs) {
+		fmt.Fprintf(w, "warning: other processes used %.2f of the generator's %d CPU(s) during the run: "+
+			"it may have waited for them, sending requests and reading answers late, and the latencies above include that\n",
+			g.OtherCores, g.CPUs)
 	}
 	if len(rep.Activations) > 0 {
 		rep.writeActivations(w)

@@ -27,13 +27,14 @@ type runner struct {
 	drainEnd   time.Time
 	nsPerReq   float64 // open loop: interval between due times
 
-	ready     chan slot    // open loop: due requests, from the pacer
-	idle      atomic.Int64 // open loop: workers waiting for a slot
-	sent      atomic.Int64
-	lastDone  atomic.Int64 // unix nanoseconds of the last answer
-	ticks     []Tick
-	acts      activations
-	cpuBefore time.Duration
+	ready      chan slot    // open loop: due requests, from the pacer
+	idle       atomic.Int64 // open loop: workers waiting for a slot
+	sent       atomic.Int64
+	lastDone   atomic.Int64 // unix nanoseconds of the last answer
+	ticks      []Tick
+	acts       activations
+	cpuBefore  time.Duration
+	busyBefore time.Duration // of the CPUs the generator may run on
 }
 
 var (
@@ -113,6 +114,7 @@ func (r *runner) run(ctx context.Context) (Report, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	r.cpuBefore = cpuTime()
+	_, r.busyBefore = cpuSetBusy()
 	r.start = time.Now()
 	r.end = r.start.Add(r.cfg.Duration)
 	r.drainEnd = r.end
