@@ -62,4 +62,4 @@ bench: build ## load test the medium preset: closed and open loop, server on CPU
 	@BIN=$(BIN) bench/run.sh medium
 
 bench-national: build ## the same at national scale (bench-data/national; generating it takes a few minutes)
-	@BIN=$(BIN) BENCH_DURATION=$${BENCH_DURATION:-30s} bench/run.sh national
+	@BIN=$(BIN) BENCH_DURATION=$${BENCH_DURATION:-30s} BENCH_WARMUP=$${BENCH_WARMUP:-30s} bench/run.sh national
