@@ -28,9 +28,10 @@ import (
 type BuilderConfig struct {
 	// Dir is the data directory.
 	Dir string
-	// SortBytes bounds the memory used to sort keys before they are spilled
-	// to a sorted run on disk; the load's memory stays near this whatever
-	// the input size.
+	// SortBytes bounds each of the two buffers that collect keys: when one
+	// is full it is sorted and spilled to a run on disk in the background
+	// while the other fills, so the load's memory stays near twice this
+	// whatever the input size.
 	SortBytes int
 	// TableBytes is the target size of each ingested SSTable.
 	TableBytes int64
@@ -42,7 +43,7 @@ type BuilderConfig struct {
 
 // DefaultBuilderConfig returns the defaults for dir.
 func DefaultBuilderConfig(dir string) BuilderConfig {
-	return BuilderConfig{Dir: dir, SortBytes: 256 << 20, TableBytes: 128 << 20}
+	return BuilderConfig{Dir: dir, SortBytes: 128 << 20, TableBytes: 128 << 20}
 }
 
 // BuilderStats counts what a Builder did.
@@ -72,6 +73,13 @@ type Builder struct {
 
 	arena   []byte
 	entries []entry
+	// spare is the second buffer; spilling delivers it back from a
+	// background spill (nil when none is in flight).
+	spare struct {
+		arena   []byte
+		entries []entry
+	}
+	spilling chan spillResult
 	runs    []string
 	nfile   int
 	stats   BuilderStats
@@ -226,7 +234,7 @@ func (b *Builder) Add(key, value []byte) error {
 		panic(fmt.Sprintf("BUG: key length %d", len(key)))
 	}
 	if len(b.arena)+len(key)+len(value) > b.cfg.SortBytes && len(b.entries) > 0 {
-		if err := b.spill(); err != nil {
+		if err := b.startSpill(); err != nil {
 			return err
 		}
 	}
@@ -242,46 +250,86 @@ func (b *Builder) val(e entry) []byte {
 	return b.arena[s : s+uint64(e.vlen)]
 }
 
-// sortEntries sorts by key; equal keys are ordered newest first (arena
-// offsets grow with insertion), so the merge writes the last one added.
-func (b *Builder) sortEntries() {
-	slices.SortFunc(b.entries, func(x, y entry) int {
-		if c := bytes.Compare(b.key(x), b.key(y)); c != 0 {
+// sortEntries sorts entries by key; equal keys are ordered newest first
+// (arena offsets grow with insertion), so the merge writes the last one
+// added.
+func sortEntries(arena []byte, entries []entry) {
+	key := func(e entry) []byte { return arena[e.off : e.off+uint64(e.klen)] }
+	slices.SortFunc(entries, func(x, y entry) int {
+		if c := bytes.Compare(key(x), key(y)); c != 0 {
 			return c
 		}
 		return cmp.Compare(y.off, x.off)
 	})
 }
 
-// spill writes the in-memory entries as a sorted run and resets the buffer.
-func (b *Builder) spill() error {
-	b.sortEntries()
+func (b *Builder) sortEntries() { sortEntries(b.arena, b.entries) }
+
+// spillResult is a finished background spill, handing its buffers back.
+type spillResult struct {
+	err     error
+	arena   []byte
+	entries []entry
+}
+
+// startSpill hands the full in-memory buffer to a background goroutine that
+// sorts it and writes it as a sorted run, and goes on with the other buffer,
+// so parsing never waits for a sort (at most one spill is in flight; memory
+// is two buffers of SortBytes).
+func (b *Builder) startSpill() error {
+	if err := b.waitSpill(); err != nil {
+		return err
+	}
 	b.nfile++
 	name := filepath.Join(b.tmp, "build", fmt.Sprintf("run-%06d", b.nfile))
+	b.runs = append(b.runs, name)
+	b.stats.Runs++
+	arena, entries := b.arena, b.entries
+	b.arena, b.entries = b.spare.arena[:0], b.spare.entries[:0]
+	b.spare.arena, b.spare.entries = nil, nil
+	ch := make(chan spillResult, 1)
+	b.spilling = ch
+	go func() {
+		err := writeRun(name, arena, entries)
+		ch <- spillResult{err, arena, entries}
+	}()
+	return nil
+}
+
+// waitSpill waits for the spill in flight, if any, and takes its buffers.
+func (b *Builder) waitSpill() error {
+	if b.spilling == nil {
+		return nil
+	}
+	r := <-b.spilling
+	b.spilling = nil
+	b.spare.arena, b.spare.entries = r.arena[:0], r.entries[:0]
+	if r.err != nil {
+		return fmt.Errorf("spill sorted run: %w", r.err)
+	}
+	return nil
+}
+
+// writeRun sorts entries and writes them to the run file name.
+func writeRun(name string, arena []byte, entries []entry) error {
+	sortEntries(arena, entries)
 	f, err := os.Create(name)
 	if err != nil {
-		return fmt.Errorf("spill sorted run: %w", err)
+		return err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	var hdr [2 * binary.MaxVarintLen32]byte
-	for _, e := range b.entries {
+	for _, e := range entries {
 		n := binary.PutUvarint(hdr[:], uint64(e.klen))
 		n += binary.PutUvarint(hdr[n:], uint64(e.vlen))
 		w.Write(hdr[:n])
-		w.Write(b.arena[e.off : e.off+uint64(e.klen)+uint64(e.vlen)])
+		w.Write(arena[e.off : e.off+uint64(e.klen)+uint64(e.vlen)])
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()
-		return fmt.Errorf("spill sorted run: %w", err)
+		return err
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("spill sorted run: %w", err)
-	}
-	b.runs = append(b.runs, name)
-	b.stats.Runs++
-	b.entries = b.entries[:0]
-	b.arena = b.arena[:0]
-	return nil
+	return f.Close()
 }
 
 // source is one sorted input of the merge: a run file or the memory buffer.
@@ -351,6 +399,9 @@ func (h *mergeHeap) Pop() any {
 // Flush merges everything added so far into sorted SSTables and ingests them,
 // so Get and Scan see it.
 func (b *Builder) Flush() error {
+	if err := b.waitSpill(); err != nil {
+		return err
+	}
 	if len(b.entries) == 0 && len(b.runs) == 0 {
 		return nil
 	}
@@ -586,6 +637,7 @@ func (b *Builder) Abort() {
 		return
 	}
 	b.done = true
+	b.waitSpill()
 	b.db.Close()
 	os.RemoveAll(b.tmp)
 	b.unlock()

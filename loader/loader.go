@@ -69,7 +69,7 @@ type Config struct {
 
 // DefaultConfig returns defaults for loading from into dataDir.
 func DefaultConfig(from, dataDir string) Config {
-	return Config{From: from, DataDir: dataDir, MaxRejectRatio: 0.001, Activate: true, SortBytes: 256 << 20, Workers: 2}
+	return Config{From: from, DataDir: dataDir, MaxRejectRatio: 0.001, Activate: true, SortBytes: 128 << 20, Workers: 2}
 }
 
 // Register names used in reports and manifests.
