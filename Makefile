@@ -14,7 +14,7 @@ FUZZTIME ?= 20s
 .PHONY: help build run test test-race lint fuzz bench-go clean
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## build bin/grunndata
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/grunndata
