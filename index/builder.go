@@ -80,11 +80,11 @@ type Builder struct {
 		entries []entry
 	}
 	spilling chan spillResult
-	runs    []string
-	nfile   int
-	stats   BuilderStats
-	done    bool
-	started time.Time
+	runs     []string
+	nfile    int
+	stats    BuilderStats
+	done     bool
+	started  time.Time
 }
 
 type entry struct {
