@@ -778,8 +778,15 @@ func (dr *deltaRun) applyFreg(f *orderedFreg) (FeedStats, error) {
 			dr.ov.putRaw(e.key, e.val)
 		}
 		val = registry.AppendValue(val[:0], 0, full, restricted)
+		flags := []byte{0}
+		if restricted != nil {
+			flags[0] = registry.FlagRestricted
+		}
 		for _, k := range keys {
 			dr.ov.put(k, val)
+			var nk registry.NIN
+			copy(nk[:], k.Bytes()[1:])
+			dr.ov.put(registry.PersonExistsKey(nk), flags)
 		}
 		if !existed {
 			st.Records++

@@ -188,7 +188,7 @@ func (r *run) loadFLR() error {
 				r.reject(RegGPPatients, pname, p, maskNIN(pt.NIN), ruleReference, "gpContractId "+itoa(pt.ContractID)+" is not a contract")
 				return nil
 			}
-			pk := registry.PersonKey(n)
+			pk := registry.PersonExistsKey(n)
 			pv, err := r.b.Get(pval[:0], &pk)
 			if err == registry.ErrNotFound {
 				r.reject(RegGPPatients, pname, p, maskNIN(pt.NIN), ruleReference, "patientNin is not a Folkeregisteret person")
@@ -197,9 +197,9 @@ func (r *run) loadFLR() error {
 				return err
 			}
 			pval = pv
-			pflags, _, _, err := registry.DecodeValue(pv)
-			if err != nil {
-				return err
+			var pflags byte
+			if len(pv) > 0 {
+				pflags = pv[0]
 			}
 			r.stats[RegGPPatients].Records++
 			if !pt.Period.Contains(r.today) {

@@ -85,12 +85,17 @@ func (r *run) loadFreg() error {
 				val = registry.AppendValue(val[:0], 0, full, restricted)
 				v := append([]byte(nil), val...)
 				out = append(out, kv{registry.PersonKey(n), v})
+				flags := []byte{0}
+				if restricted != nil {
+					flags[0] = registry.FlagRestricted
+				}
+				out = append(out, kv{registry.PersonExistsKey(n), flags})
 				search = appendSearchKeys(search, n, &sum)
 				for _, other := range sum.Identifiers[1:] {
 					// Earlier numbers (a D-number before the fødselsnummer)
 					// find the same person; a malformed old number is skipped.
 					if on, _, err := registry.ParseNIN([]byte(other)); err == nil {
-						out = append(out, kv{registry.PersonKey(on), v})
+						out = append(out, kv{registry.PersonKey(on), v}, kv{registry.PersonExistsKey(on), flags})
 					}
 				}
 				records++

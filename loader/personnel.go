@@ -116,7 +116,7 @@ func (r *run) loadHPR() error {
 					r.reject(reg, name, p, itoa(rec.HPRNumber), err.(*registry.IDError).Rule, "nin "+maskNIN(rec.NIN))
 					return nil
 				}
-				ok, err := r.has(registry.PersonKey(n))
+				ok, err := r.has(registry.PersonExistsKey(n))
 				if err != nil {
 					return err
 				}

@@ -22,6 +22,7 @@ const (
 	IdxReshChildren   Register = 'r' // 'r' + parent RESH-id + child RESH-id → empty
 	IdxSubunits       Register = 'u' // 'u' + 9 digits parent + 9 digits child → empty
 	IdxPartyByHPR     Register = 'i' // 'i' + HPR-number → HER-id of the AR person (uint32 BE)
+	IdxPersonExists   Register = 'z' // 'z' + 11 digits → one flags byte (FlagRestricted): a dense family for reference checks
 
 	RegMeta Register = 'M' // 'M' + name: generation metadata
 )
@@ -48,6 +49,12 @@ func PersonKey(n NIN) Key { return digitsKey(RegPerson, n[:]) }
 
 // GPPatientKey is the key of a patient's GP answer by person number.
 func GPPatientKey(n NIN) Key { return digitsKey(RegGPPatient, n[:]) }
+
+// PersonExistsKey is the compact key that says a person number is in Freg
+// (its value: the person value's flags). Loads check references against it:
+// 12-byte keys pack a thousand to a block, so the checks hit the block cache
+// where the person records (kilobytes each) would go to disk.
+func PersonExistsKey(n NIN) Key { return digitsKey(IdxPersonExists, n[:]) }
 
 // PersonnelByNINKey is the secondary key nin → HPR-number.
 func PersonnelByNINKey(n NIN) Key { return digitsKey(IdxPersonnelByNIN, n[:]) }
