@@ -97,16 +97,7 @@ func (s *AINStore) Allocate(build func(n registry.NIN) []byte, taken func(n regi
 
 // Get implements registry.AINStore.
 func (s *AINStore) Get(dst []byte, key *registry.Key) ([]byte, error) {
-	v, c, err := s.db.Get(key.Bytes())
-	if err == pebble.ErrNotFound {
-		return dst, registry.ErrNotFound
-	}
-	if err != nil {
-		return dst, err
-	}
-	dst = append(dst, v...)
-	c.Close()
-	return dst, nil
+	return getInto(s.db, dst, key.Bytes())
 }
 
 // Scan implements registry.AINStore.

@@ -511,16 +511,7 @@ func (b *Builder) Flush() error {
 
 // Get reads a flushed value (see Flush).
 func (b *Builder) Get(dst []byte, key *registry.Key) ([]byte, error) {
-	v, closer, err := b.db.Get(key.Bytes())
-	if err != nil {
-		if err == pebble.ErrNotFound {
-			return dst, registry.ErrNotFound
-		}
-		return dst, err
-	}
-	dst = append(dst, v...)
-	closer.Close()
-	return dst, nil
+	return getInto(b.db, dst, key.Bytes())
 }
 
 // Has reports whether key is stored (flushed).

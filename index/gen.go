@@ -1,7 +1,6 @@
 package index
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -148,16 +147,7 @@ func (g *Gen) Closed() <-chan struct{} { return g.closed }
 // the caller.
 func (g *Gen) Get(dst []byte, key *registry.Key) ([]byte, error) {
 	g.reads.Add(1)
-	v, closer, err := g.db.Get(key.Bytes())
-	if err != nil {
-		if err == pebble.ErrNotFound {
-			return dst, registry.ErrNotFound
-		}
-		return dst, err
-	}
-	dst = append(dst, v...)
-	closer.Close()
-	return dst, nil
+	return getInto(g.db, dst, key.Bytes())
 }
 
 // Scan calls fn for each key with the given prefix, in key order, starting at
@@ -165,28 +155,7 @@ func (g *Gen) Get(dst []byte, key *registry.Key) ([]byte, error) {
 // valid only during the call.
 func (g *Gen) Scan(prefix, from []byte, fn func(key, value []byte) bool) error {
 	g.reads.Add(1)
-	upper := prefixUpper(prefix)
-	it, err := g.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
-	if err != nil {
-		return err
-	}
-	start := prefix
-	if len(from) > 0 {
-		start = append(append([]byte(nil), prefix...), from...)
-	}
-	for ok := it.SeekGE(start); ok; ok = it.Next() {
-		if !bytes.HasPrefix(it.Key(), prefix) {
-			break
-		}
-		if !fn(it.Key(), it.Value()) {
-			break
-		}
-	}
-	err = it.Error()
-	if cerr := it.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return scanDB(g.db, prefix, from, fn)
 }
 
 // prefixUpper returns the smallest key greater than every key with prefix p.

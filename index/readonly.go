@@ -44,8 +44,12 @@ func (s *Snapshot) Scan(prefix []byte, fn func(k, v []byte) bool) error {
 }
 
 // Get appends the value of key to dst or returns registry.ErrNotFound.
-func (s *Snapshot) Get(dst []byte, key []byte) ([]byte, error) {
-	v, c, err := s.db.Get(key)
+func (s *Snapshot) Get(dst []byte, key []byte) ([]byte, error) { return getInto(s.db, dst, key) }
+
+// getInto appends the value of key in db to dst; a missing key is the bare
+// registry.ErrNotFound. Every point read of the package goes through it.
+func getInto(db *pebble.DB, dst, key []byte) ([]byte, error) {
+	v, c, err := db.Get(key)
 	if err == pebble.ErrNotFound {
 		return dst, registry.ErrNotFound
 	}
@@ -71,18 +75,7 @@ func (b *Builder) Scan(prefix, from []byte, fn func(k, v []byte) bool) error {
 
 // GetRaw appends the flushed value of key to dst or returns
 // registry.ErrNotFound (keys of any length, unlike Get).
-func (b *Builder) GetRaw(dst []byte, key []byte) ([]byte, error) {
-	v, c, err := b.db.Get(key)
-	if err == pebble.ErrNotFound {
-		return dst, registry.ErrNotFound
-	}
-	if err != nil {
-		return dst, err
-	}
-	dst = append(dst, v...)
-	c.Close()
-	return dst, nil
-}
+func (b *Builder) GetRaw(dst []byte, key []byte) ([]byte, error) { return getInto(b.db, dst, key) }
 
 func scanDB(db *pebble.DB, prefix, from []byte, fn func(k, v []byte) bool) error {
 	it, err := db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixUpper(prefix)})

@@ -56,16 +56,12 @@ var bodyNoAIN = problemBody(503, CodeUnavailable, "AIN allocation unavailable", 
 // allocateAIN answers POST /v1/ain: it allocates a new felles hjelpenummer,
 // durably, and answers 201 with the person as lookups will serve it.
 func (s *Server) allocateAIN(ctx *fasthttp.RequestCtx, p *Principal, start time.Time) int {
-	if !ctx.IsPost() {
-		return writeMethodNotAllowed(ctx, "POST")
+	if st := checkJSONPost(ctx); st != 0 {
+		return st
 	}
 	if s.cfg.AIN == nil {
 		writeProblem(ctx, 503, bodyNoAIN)
 		return 503
-	}
-	if ct := ctx.Request.Header.ContentType(); len(ct) > 0 && !bytes.HasPrefix(ct, ctJSONPrefix) {
-		writeProblem(ctx, 415, bodyMediaType)
-		return 415
 	}
 	var req ainRequest
 	body := ctx.PostBody()

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/valyala/fasthttp"
 )
 
 // errBody is a malformed request body; its text is safe to return (it never
@@ -95,4 +97,17 @@ func parseNINBodySlow(b []byte) ([]byte, error) {
 		return nil, errBodyNINType
 	}
 	return []byte(s), nil
+}
+
+// checkJSONPost answers 405 to anything but POST and 415 to a body declared
+// as something other than JSON; it returns the status written, or 0.
+func checkJSONPost(ctx *fasthttp.RequestCtx) int {
+	if !ctx.IsPost() {
+		return writeMethodNotAllowed(ctx, "POST")
+	}
+	if ct := ctx.Request.Header.ContentType(); len(ct) > 0 && !bytes.HasPrefix(ct, ctJSONPrefix) {
+		writeProblem(ctx, 415, bodyMediaType)
+		return 415
+	}
+	return 0
 }

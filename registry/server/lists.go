@@ -230,12 +230,8 @@ func (s *Server) reshTree(ctx *fasthttp.RequestCtx, id uint64, children, ancesto
 // per number, in order; a bad or unknown number is an item with a code, never
 // a failed batch.
 func (s *Server) bulk(ctx *fasthttp.RequestCtx, rt route, p *Principal, start time.Time) int {
-	if !ctx.IsPost() {
-		return writeMethodNotAllowed(ctx, "POST")
-	}
-	if ct := ctx.Request.Header.ContentType(); len(ct) > 0 && !bytes.HasPrefix(ct, ctJSONPrefix) {
-		writeProblem(ctx, 415, bodyMediaType)
-		return 415
+	if st := checkJSONPost(ctx); st != 0 {
+		return st
 	}
 	var req struct {
 		NINs []json.RawMessage `json:"nins"`

@@ -80,12 +80,8 @@ type personHit struct {
 // the caller may not see, so a search cannot tell where a protected person
 // lives.
 func (s *Server) searchPersons(ctx *fasthttp.RequestCtx, p *Principal, start time.Time) int {
-	if !ctx.IsPost() {
-		return writeMethodNotAllowed(ctx, "POST")
-	}
-	if ct := ctx.Request.Header.ContentType(); len(ct) > 0 && !bytes.HasPrefix(ct, ctJSONPrefix) {
-		writeProblem(ctx, 415, bodyMediaType)
-		return 415
+	if st := checkJSONPost(ctx); st != 0 {
+		return st
 	}
 	var q personQuery
 	dec := json.NewDecoder(bytes.NewReader(ctx.PostBody()))
@@ -298,12 +294,8 @@ type personnelHit struct {
 // any word order), profession category (9060) and speciality (7426), ranked
 // and paged — no manual paging loops to count (the total is in the answer).
 func (s *Server) searchPersonnel(ctx *fasthttp.RequestCtx) int {
-	if !ctx.IsPost() {
-		return writeMethodNotAllowed(ctx, "POST")
-	}
-	if ct := ctx.Request.Header.ContentType(); len(ct) > 0 && !bytes.HasPrefix(ct, ctJSONPrefix) {
-		writeProblem(ctx, 415, bodyMediaType)
-		return 415
+	if st := checkJSONPost(ctx); st != 0 {
+		return st
 	}
 	var q personnelQuery
 	dec := json.NewDecoder(bytes.NewReader(ctx.PostBody()))

@@ -368,12 +368,8 @@ var ctJSONPrefix = []byte("application/json")
 // request that names a valid person number is audited; its response is
 // released only once the audit record is durable.
 func (s *Server) lookupByNIN(ctx *fasthttp.RequestCtx, rt route, reg registry.Register, p *Principal, start time.Time) int {
-	if !ctx.IsPost() {
-		return writeMethodNotAllowed(ctx, "POST")
-	}
-	if ct := ctx.Request.Header.ContentType(); len(ct) > 0 && !bytes.HasPrefix(ct, ctJSONPrefix) {
-		writeProblem(ctx, 415, bodyMediaType)
-		return 415
+	if st := checkJSONPost(ctx); st != 0 {
+		return st
 	}
 	nb, err := parseNINBody(ctx.PostBody())
 	if err != nil {
