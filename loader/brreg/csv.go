@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	json "github.com/goccy/go-json"
+	"github.com/grunndata/grunndata/registry"
 	"io"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/grunndata/grunndata/loader/jsonl"
 )
@@ -338,58 +338,9 @@ func isDecimal(s string) bool {
 	return digits > 0
 }
 
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Like encoding/json it escapes
-// control characters, U+2028 and U+2029 and replaces invalid UTF-8; unlike
-// it, it leaves <, > and & alone (as Brreg's JSON files do).
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+// appendString appends s as a JSON string (registry.AppendJSONString: unlike
+// encoding/json it leaves <, > and & alone, as Brreg's JSON files do).
+func appendString(dst []byte, s string) []byte { return registry.AppendJSONString(dst, s) }
 
 // AppendCSVHeader appends Brreg's CSV header line for kind.
 func AppendCSVHeader(dst []byte, k Kind) []byte {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/grunndata/grunndata/registry"
 	"io"
 	"os"
 	"path/filepath"
@@ -292,17 +293,7 @@ func (a *Audit) Record(e *Entry) error {
 	return nil
 }
 
-func appendJSONString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
-			b, _ := json.Marshal(s)
-			return append(dst, b...)
-		}
-	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
-}
+func appendJSONString(dst []byte, s string) []byte { return registry.AppendJSONString(dst, s) }
 
 // flusher writes and fsyncs pending records, one batch at a time.
 func (a *Audit) flusher() {
