@@ -279,27 +279,50 @@ func (s *Server) searchParties(ctx *fasthttp.RequestCtx) int {
 	out = append(out, `,"facets":`...)
 	out = append(out, fb...)
 	out = append(out, `,"items":[`...)
+	out = s.appendPage(out, v, len(hits), offset, limit, func(i int) registry.Key {
+		return registry.SerialKey(registry.RegParty, uint64(hits[i].p.her))
+	}, restrictedView, nil)
+	return writeJSON(ctx, out)
+}
+
+// restrictedView and fullView pick a stored value's view for appendPage.
+func restrictedView(_ int, _, restricted []byte) []byte { return restricted }
+func fullView(_ int, full, _ []byte) []byte             { return full }
+
+// appendPage appends the records offset… of a ranked result of total, at most
+// limit, as `…[items],"nextCursor":…}` (out holds the opening up to and
+// including `"items":[`). key names the i-th record; view picks its bytes
+// (nil skips it); took, when set, is told which were written. Records that
+// vanished from the generation are skipped, never failing the page.
+func (s *Server) appendPage(out []byte, v registry.View, total, offset, limit int, key func(i int) registry.Key,
+	view func(i int, full, restricted []byte) []byte, took func(i int)) []byte {
 	n := 0
-	for i := offset; i < len(hits) && n < limit; i++ {
-		k := registry.SerialKey(registry.RegParty, uint64(hits[i].p.her))
+	for i := offset; i < total && n < limit; i++ {
+		k := key(i)
 		val, err := s.cache.Get(v, &k)
 		if err != nil {
 			continue
 		}
-		_, _, restricted, err := registry.DecodeValue(val)
+		_, full, restricted, err := registry.DecodeValue(val)
 		if err != nil {
+			continue
+		}
+		body := view(i, full, restricted)
+		if body == nil {
 			continue
 		}
 		if n > 0 {
 			out = append(out, ',')
 		}
-		out = append(out, restricted...)
+		out = append(out, body...)
+		if took != nil {
+			took(i)
+		}
 		n++
 	}
 	out = append(out, ']')
-	out = appendOffsetCursor(out, offset+limit, offset+limit < len(hits))
-	out = append(out, '}')
-	return writeJSON(ctx, out)
+	out = appendOffsetCursor(out, offset+limit, offset+limit < total)
+	return append(out, '}')
 }
 
 // matchTokens: every query token is a prefix of a distinct name token.
@@ -368,22 +391,8 @@ func (s *Server) listContracts(ctx *fasthttp.RequestCtx) int {
 	out := append(make([]byte, 0, 8192), `{"total":`...)
 	out = strconv.AppendInt(out, int64(len(ids)), 10)
 	out = append(out, `,"items":[`...)
-	n := 0
-	for i := offset; i < len(ids) && n < limit; i++ {
-		k := registry.SerialKey(registry.RegGPContract, ids[i])
-		val, err := s.cache.Get(v, &k)
-		if err != nil {
-			continue
-		}
-		_, full, _, _ := registry.DecodeValue(val)
-		if n > 0 {
-			out = append(out, ',')
-		}
-		out = append(out, full...)
-		n++
-	}
-	out = append(out, ']')
-	out = appendOffsetCursor(out, offset+limit, offset+limit < len(ids))
-	out = append(out, '}')
+	out = s.appendPage(out, v, len(ids), offset, limit, func(i int) registry.Key {
+		return registry.SerialKey(registry.RegGPContract, ids[i])
+	}, fullView, nil)
 	return writeJSON(ctx, out)
 }

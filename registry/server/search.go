@@ -92,18 +92,9 @@ func (s *Server) searchPersons(ctx *fasthttp.RequestCtx, p *Principal, start tim
 	if msg := q.validate(); msg != "" {
 		return writeInvalidBody(ctx, msg)
 	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = defaultLimit
-	}
-	offset := 0
-	if q.Cursor != "" {
-		c, ok := decodeOffsetCursor(q.Cursor)
-		if !ok {
-			writeProblem(ctx, 400, bodyBadCursor)
-			return 400
-		}
-		offset = c
+	limit, offset, st := bodyPage(ctx, q.Limit, q.Cursor)
+	if st != 0 {
+		return st
 	}
 	seeProtected := p.Scopes&ScopePersonReadProtected != 0
 	family, given := registry.NameTokens(q.FamilyName), registry.NameTokens(q.GivenName)
@@ -258,6 +249,23 @@ func (s *Server) searchPersons(ctx *fasthttp.RequestCtx, p *Principal, start tim
 	return 200
 }
 
+// bodyPage reads limit and cursor given in a POST body (as page does for
+// query parameters); it returns the status written on a bad cursor, or 0.
+func bodyPage(ctx *fasthttp.RequestCtx, limit int, cursor string) (int, int, int) {
+	if limit == 0 {
+		limit = defaultLimit
+	}
+	if cursor == "" {
+		return limit, 0, 0
+	}
+	offset, ok := decodeOffsetCursor(cursor)
+	if !ok {
+		writeProblem(ctx, 400, bodyBadCursor)
+		return 0, 0, 400
+	}
+	return limit, offset, 0
+}
+
 func truncWord(w string) string {
 	if len(w) > registry.MaxWordKey {
 		return w[:registry.MaxWordKey]
@@ -312,18 +320,9 @@ func (s *Server) searchPersonnel(ctx *fasthttp.RequestCtx) int {
 	case len(q.Category) > 8 || len(q.Speciality) > 8:
 		return writeInvalidBody(ctx, "category and speciality are code values (9060, 7426)")
 	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = defaultLimit
-	}
-	offset := 0
-	if q.Cursor != "" {
-		c, ok := decodeOffsetCursor(q.Cursor)
-		if !ok {
-			writeProblem(ctx, 400, bodyBadCursor)
-			return 400
-		}
-		offset = c
+	limit, offset, st := bodyPage(ctx, q.Limit, q.Cursor)
+	if st != 0 {
+		return st
 	}
 	var prefix []byte
 	switch {
@@ -403,29 +402,11 @@ func (s *Server) searchPersonnel(ctx *fasthttp.RequestCtx) int {
 	out = append(out, `,"capped":`...)
 	out = strconv.AppendBool(out, capped)
 	out = append(out, `,"items":[`...)
-	n := 0
-	for i := offset; i < len(hits) && n < limit; i++ {
-		k := registry.SerialKey(registry.RegPersonnel, uint64(hits[i].hpr))
-		val, err := s.cache.Get(v, &k)
-		if err != nil {
-			continue
-		}
-		_, full, _, err := registry.DecodeValue(val)
-		if err != nil {
-			continue
-		}
-		body, err := personnelAt(full, at)
-		if err != nil {
-			continue
-		}
-		if n > 0 {
-			out = append(out, ',')
-		}
-		out = append(out, body...)
-		n++
-	}
-	out = append(out, ']')
-	out = appendOffsetCursor(out, offset+limit, offset+limit < len(hits))
-	out = append(out, '}')
+	out = s.appendPage(out, v, len(hits), offset, limit, func(i int) registry.Key {
+		return registry.SerialKey(registry.RegPersonnel, uint64(hits[i].hpr))
+	}, func(_ int, full, _ []byte) []byte {
+		body, _ := personnelAt(full, at) // nil (skipped) if it does not decode
+		return body
+	}, nil)
 	return writeJSON(ctx, out)
 }
