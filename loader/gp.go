@@ -254,8 +254,13 @@ func (r *run) loadFLR() error {
 		if c.status == "FAAA" && c.maxPatients > c.listLength {
 			places = c.maxPatients - c.listLength
 		}
-		// The contract object with computed fields appended.
-		body = append(body[:0], c.json[:len(c.json)-1]...)
+		// The contract object with computed fields appended: the office as
+		// AR knows it, each doctor's name and HER-id, and the capacity.
+		ext, err := r.contractExtras(c.json)
+		if err != nil {
+			return err
+		}
+		body = append(body[:0], ext[:len(ext)-1]...)
 		body = append(body, `,"gpHerId":`...)
 		body = appendHer(body, c.gpHerID)
 		body = append(body, `,"listLength":`...)
@@ -282,4 +287,63 @@ func appendHer(dst []byte, her int64) []byte {
 func appendQuoted(dst []byte, s string) []byte {
 	b, _ := json.Marshal(s)
 	return append(dst, b...)
+}
+
+// contractExtras adds to a contract's JSON the office (name, HER-id,
+// organisation number and physical addresses from Adresseregisteret) and,
+// per doctor, the name from HPR and the HER-id of the AR person.
+func (r *run) contractExtras(raw []byte) ([]byte, error) {
+	var c map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, err
+	}
+	var officeHer int64
+	json.Unmarshal(c["gpOfficeHerId"], &officeHer)
+	if officeHer > 0 {
+		k := registry.SerialKey(registry.RegParty, uint64(officeHer))
+		if v, err := r.b.Get(nil, &k); err == nil {
+			if _, full, _, err := registry.DecodeValue(v); err == nil {
+				var p struct {
+					HerID    int64           `json:"herId"`
+					Name     string          `json:"name"`
+					Orgnr    string          `json:"organizationNumber"`
+					Physical json.RawMessage `json:"physicalAddresses"`
+				}
+				if json.Unmarshal(full, &p) == nil {
+					c["office"], _ = json.Marshal(map[string]any{"herId": p.HerID, "name": p.Name,
+						"organizationNumber": p.Orgnr, "physicalAddresses": p.Physical})
+				}
+			}
+		} else if err != registry.ErrNotFound {
+			return nil, err
+		}
+	}
+	var doctors []map[string]json.RawMessage
+	if json.Unmarshal(c["doctors"], &doctors) == nil {
+		for _, d := range doctors {
+			var hpr int64
+			json.Unmarshal(d["hprNumber"], &hpr)
+			if hpr <= 0 {
+				continue
+			}
+			k := registry.SerialKey(registry.RegPersonnel, uint64(hpr))
+			if v, err := r.b.Get(nil, &k); err == nil {
+				if _, full, _, err := registry.DecodeValue(v); err == nil {
+					var h struct {
+						Given  string `json:"givenName"`
+						Family string `json:"familyName"`
+					}
+					if json.Unmarshal(full, &h) == nil {
+						d["name"], _ = json.Marshal(map[string]string{"given": h.Given, "family": h.Family})
+					}
+				}
+			}
+			k = registry.SerialKey(registry.IdxPartyByHPR, uint64(hpr))
+			if v, err := r.b.Get(nil, &k); err == nil && len(v) == 4 {
+				d["herId"], _ = json.Marshal(binary.BigEndian.Uint32(v))
+			}
+		}
+		c["doctors"], _ = json.Marshal(doctors)
+	}
+	return json.Marshal(c)
 }

@@ -135,6 +135,8 @@ func TestServeEveryRouteAndError(t *testing.T) {
 		{"resh", "GET", "/v1/resh/" + u(id.resh), "", "", 200, `"reshId":` + u(id.resh)},
 		{"personnel", "GET", "/v1/personnel/" + u(id.hpr), "", "", 200, `"hprNumber":` + u(id.hpr)},
 		{"gp-contract", "GET", "/v1/gp-contracts/" + u(id.contract), "", "", 200, `"listLength":`},
+		{"gp-contract-office", "GET", "/v1/gp-contracts/" + u(id.contract), "", "", 200, `"office":{"herId":`},
+		{"gp-contract-doctor-names", "GET", "/v1/gp-contracts/" + u(id.contract), "", "", 200, `"name":{"family":`},
 		{"person", "POST", "/v1/persons/lookup", js, nin(id.gpPatient), 200, `"nin":"` + id.gpPatient + `"`},
 		{"person-protected", "POST", "/v1/persons/lookup", js, nin(id.protected), 200, `"addressesWithheld":true`},
 		{"personnel-by-nin", "POST", "/v1/personnel/lookup", js, nin(id.hprNIN), 200, `"nin":"` + id.hprNIN + `"`},
