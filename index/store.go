@@ -285,6 +285,16 @@ func (s *Store) Acquire() (registry.View, error) {
 	return g, nil
 }
 
+// AcquireUncounted is Acquire for background work (the server's search
+// catalog): a reference, but no request counted.
+func (s *Store) AcquireUncounted() (registry.View, error) {
+	g, err := s.AcquireGen()
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
 // AcquireGen is Acquire without counting a request (status and metrics).
 // The caller must Release the generation.
 func (s *Store) AcquireGen() (*Gen, error) {

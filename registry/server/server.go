@@ -66,6 +66,10 @@ type Server struct {
 	metrics *Metrics
 	srv     *fasthttp.Server
 	catalog catalogCache
+	// catalogOnce starts the catalog builder once; catalogStop ends it.
+	catalogOnce sync.Once
+	catalogStop chan struct{}
+	stopOnce    sync.Once
 }
 
 // New returns a Server reading store through c. metrics may be nil.
@@ -112,15 +116,62 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 }
 
 // Serve serves on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(ln) }
+func (s *Server) Serve(ln net.Listener) error {
+	s.startCatalogs()
+	return s.srv.Serve(ln)
+}
 
 // ServeTLS serves HTTPS on ln.
 func (s *Server) ServeTLS(ln net.Listener, certFile, keyFile string) error {
+	s.startCatalogs()
 	return s.srv.ServeTLS(ln, certFile, keyFile)
 }
 
 // Shutdown stops accepting and waits for requests in flight.
-func (s *Server) Shutdown(ctx context.Context) error { return s.srv.ShutdownWithContext(ctx) }
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.catalogOnce.Do(func() {}) // no builder starts after this
+	s.stopOnce.Do(func() {
+		if s.catalogStop != nil {
+			close(s.catalogStop)
+		}
+	})
+	return s.srv.ShutdownWithContext(ctx)
+}
+
+// acquireBackground takes the active generation for background work,
+// without counting it as a request when the store can tell them apart.
+func (s *Server) acquireBackground() (registry.View, error) {
+	if q, ok := s.store.(interface{ AcquireUncounted() (registry.View, error) }); ok {
+		return q.AcquireUncounted()
+	}
+	return s.store.Acquire()
+}
+
+// startCatalogs keeps the search catalog of the small registers built for
+// the active generation in the background, so the first search after an
+// activation does not pay for building it (about a second at national size).
+func (s *Server) startCatalogs() {
+	s.catalogOnce.Do(func() {
+		s.catalogStop = make(chan struct{})
+		go func() {
+			t := time.NewTicker(500 * time.Millisecond)
+			defer t.Stop()
+			for {
+				if v, err := s.acquireBackground(); err == nil {
+					if _, err := s.catalogFor(v); err != nil {
+						s.log.Error("build search catalog", "err", err)
+					}
+					v.Release()
+				}
+				select {
+				case <-s.catalogStop:
+					return
+				case <-t.C:
+				}
+			}
+		}()
+	})
+}
 
 // scratch is per-request state from a pool (never kept after the handler).
 type scratch struct {
