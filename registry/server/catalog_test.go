@@ -24,3 +24,23 @@ func TestFoldAndMatch(t *testing.T) {
 		}
 	}
 }
+
+func TestRankBefore(t *testing.T) {
+	cases := []struct {
+		aExact, bExact         bool
+		aFam, bFam, aGiv, bGiv string
+		before, tie            bool
+	}{
+		{true, false, "b", "a", "x", "x", true, false},   // exact first, whatever the name
+		{false, true, "a", "b", "x", "x", false, false},  // and the other way round
+		{false, false, "a", "b", "z", "a", true, false},  // then family name
+		{false, false, "a", "a", "b", "a", false, false}, // then given name
+		{true, true, "a", "a", "a", "a", false, true},    // equal: caller breaks the tie
+	}
+	for i, c := range cases {
+		before, tie := rankBefore(c.aExact, c.bExact, c.aFam, c.bFam, c.aGiv, c.bGiv)
+		if before != c.before || tie != c.tie {
+			t.Errorf("case %d: before=%v tie=%v, want %v %v", i, before, tie, c.before, c.tie)
+		}
+	}
+}

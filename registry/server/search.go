@@ -193,14 +193,8 @@ func (s *Server) searchPersons(ctx *fasthttp.RequestCtx, p *Principal, start tim
 	}
 	sort.Slice(hits, func(i, j int) bool {
 		a, b := &hits[i], &hits[j]
-		if a.exact != b.exact {
-			return a.exact
-		}
-		if a.sum.Family != b.sum.Family {
-			return a.sum.Family < b.sum.Family
-		}
-		if a.sum.Given != b.sum.Given {
-			return a.sum.Given < b.sum.Given
+		if before, tie := rankBefore(a.exact, b.exact, a.sum.Family, b.sum.Family, a.sum.Given, b.sum.Given); !tie {
+			return before
 		}
 		return bytes.Compare(a.nin[:], b.nin[:]) < 0
 	})
@@ -264,6 +258,21 @@ func bodyPage(ctx *fasthttp.RequestCtx, limit int, cursor string) (int, int, int
 		return 0, 0, 400
 	}
 	return limit, offset, 0
+}
+
+// rankBefore orders name-search hits: exact name matches first, then by
+// folded family name, then given name. tie means the two rank equal and the
+// caller breaks the tie by id.
+func rankBefore(aExact, bExact bool, aFamily, bFamily, aGiven, bGiven string) (before, tie bool) {
+	switch {
+	case aExact != bExact:
+		return aExact, false
+	case aFamily != bFamily:
+		return aFamily < bFamily, false
+	case aGiven != bGiven:
+		return aGiven < bGiven, false
+	}
+	return false, true
 }
 
 func truncWord(w string) string {
@@ -385,14 +394,8 @@ func (s *Server) searchPersonnel(ctx *fasthttp.RequestCtx) int {
 	}
 	sort.Slice(hits, func(i, j int) bool {
 		a, b := &hits[i], &hits[j]
-		if a.exact != b.exact {
-			return a.exact
-		}
-		if a.sum.Family != b.sum.Family {
-			return a.sum.Family < b.sum.Family
-		}
-		if a.sum.Given != b.sum.Given {
-			return a.sum.Given < b.sum.Given
+		if before, tie := rankBefore(a.exact, b.exact, a.sum.Family, b.sum.Family, a.sum.Given, b.sum.Given); !tie {
+			return before
 		}
 		return a.hpr < b.hpr
 	})
