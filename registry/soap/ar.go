@@ -397,7 +397,9 @@ func (c *call) appendChildren(p *party, level int, kind, list, elem string) erro
 	return nil
 }
 
-func be32(b []byte) uint32 { return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) }
+func be32(b []byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
 
 // appendARPerson writes the HPR Person of an AR person from the HPR record
 // (names, birth date, sex, authorisations); it returns the title (the first

@@ -116,10 +116,10 @@ func ping(decl string) func(c *call) error {
 
 // arQuery is an AR Search: the SearchConstraints keys we answer.
 type arQuery struct {
-	name                                  []string
-	orgnr, typ, municipality, business    string
-	serviceCode, active                   string
-	page, pageSize                        int
+	name                               []string
+	orgnr, typ, municipality, business string
+	serviceCode, active                string
+	page, pageSize                     int
 }
 
 func parseARSearch(c *call) (*arQuery, error) {

@@ -11,7 +11,7 @@ import (
 // (http://schemas.nhn.no/reg/flr).
 
 const (
-	nsFLR   = "http://schemas.nhn.no/reg/flr"
+	nsFLR    = "http://schemas.nhn.no/reg/flr"
 	nsCommEn = "http://schemas.nhn.no/reg/Common/en"
 	flrDecl  = ` xmlns="` + nsFLR + `" xmlns:b="` + nsCommon + `" xmlns:e="` + nsCommEn + `" xmlns:i="` + nsXSI + `"`
 )

@@ -52,7 +52,7 @@ func parsePersonnel(rec []byte) personnel {
 }
 
 type approval struct {
-	id, profession, authorization, valid, ended                           []byte
+	id, profession, authorization, valid, ended                         []byte
 	specialities, requisitionRights, additionalCompetences, suspensions []byte
 }
 
