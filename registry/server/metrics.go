@@ -30,12 +30,16 @@ const (
 	routePersonSearch
 	routePersonnelSearch
 	routeEvents
+	routeSOAPAR
+	routeSOAPHPR
+	routeSOAPFLR
 	numRoutes
 )
 
 var routeNames = [numRoutes]string{"none", "communication-party", "organisation", "resh", "personnel", "gp-contract",
 	"person-lookup", "personnel-lookup", "gp-lookup", "communication-party-children", "communication-party-search",
-	"organisation-subunits", "person-bulk", "gp-bulk", "codes", "ain", "gp-contract-list", "person-search", "personnel-search", "events"}
+	"organisation-subunits", "person-bulk", "gp-bulk", "codes", "ain", "gp-contract-list", "person-search", "personnel-search", "events",
+	"soap-ar", "soap-hpr", "soap-flr"}
 
 // statuses the API answers with; anything else is counted as "other".
 var statusCodes = []int{200, 201, 400, 401, 403, 404, 405, 410, 413, 415, 429, 500, 503}

@@ -253,6 +253,9 @@ func classify(path []byte) (route, []byte) {
 	case bytes.HasPrefix(path, pGPContracts):
 		return routeGPContract, path[len(pGPContracts):]
 	}
+	if rt, ok := soapRoute(path); ok {
+		return rt, nil
+	}
 	return routeNone, nil
 }
 
@@ -277,6 +280,9 @@ var routeScopes = [numRoutes]Scope{
 	routePersonSearch:    ScopePersonRead | ScopePersonReadProtected,
 	routePersonnelSearch: ScopePersonnelRead,
 	routeEvents:          ^Scope(0), // per feed: see eventScopes
+	routeSOAPAR:          ScopeOrganisationRead,
+	routeSOAPHPR:         ScopePersonnelRead,
+	routeSOAPFLR:         ScopeGPRead,
 }
 
 var hdrAuthorization = []byte("Authorization")
@@ -328,6 +334,8 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 			status = s.events(ctx, idb, p)
 		case routeGPContractList:
 			status = s.getOnly(ctx, func() int { return s.listContracts(ctx) })
+		case routeSOAPAR, routeSOAPHPR, routeSOAPFLR:
+			status = s.serveSOAP(ctx, rt, p, start)
 		case routeParty:
 			status = s.getSerial(ctx, idb, registry.IDHerID, registry.RegParty)
 		case routeOrganisation:

@@ -1,0 +1,210 @@
+package server
+
+import (
+	"bytes"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/grunndata/grunndata/registry"
+	"github.com/grunndata/grunndata/registry/soap"
+)
+
+// SOAP façades at NHN's paths (docs/soap.md): SOAP 1.2 at the path, SOAP 1.1
+// at path+"/Basic", the contract at ?wsdl. They use the same bearer tokens
+// and scopes as the native routes, the same cache and record views, and the
+// same audit log.
+
+// soapServices are built once: their operation tables are read-only.
+var soapServices = struct {
+	ar, hpr, flr *soap.Service
+}{soap.AR(), soap.HPR(), soap.FLR()}
+
+var (
+	pSOAPAR  = []byte("/v1/AR")
+	pSOAPHPR = []byte("/v2/HPR")
+	pSOAPFLR = []byte("/v2/flr")
+	sBasic   = []byte("/Basic")
+)
+
+// soapRoute classifies NHN's SOAP paths (with or without /Basic).
+func soapRoute(path []byte) (route, bool) {
+	path = bytes.TrimSuffix(path, sBasic)
+	switch {
+	case bytes.Equal(path, pSOAPAR):
+		return routeSOAPAR, true
+	case bytes.Equal(path, pSOAPHPR):
+		return routeSOAPHPR, true
+	case bytes.Equal(path, pSOAPFLR):
+		return routeSOAPFLR, true
+	}
+	return routeNone, false
+}
+
+func soapService(rt route) (*soap.Service, []byte) {
+	switch rt {
+	case routeSOAPAR:
+		return soapServices.ar, pSOAPAR
+	case routeSOAPHPR:
+		return soapServices.hpr, pSOAPHPR
+	}
+	return soapServices.flr, pSOAPFLR
+}
+
+var soapBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+var (
+	ctXML          = []byte("text/xml; charset=utf-8")
+	hdrSOAPAction  = []byte("SOAPAction")
+	bodySOAPMedia  = problemBody(415, CodeUnsupportedMedia, "Unsupported media type", "send a SOAP 1.1 (text/xml) or SOAP 1.2 (application/soap+xml) envelope", "", "")
+	ctSOAP11Prefix = []byte("text/xml")
+	ctSOAP12Prefix = []byte("application/soap+xml")
+)
+
+// serveSOAP answers a SOAP route: GET ?wsdl gives the contract, POST an
+// envelope. Person-number operations are audited like the native routes:
+// one record per request naming every valid number asked about, written
+// (durably) before the answer is released.
+func (s *Server) serveSOAP(ctx *fasthttp.RequestCtx, rt route, p *Principal, start time.Time) int {
+	svc, path := soapService(rt)
+	if ctx.IsGet() || ctx.IsHead() {
+		args := ctx.QueryArgs()
+		if !args.Has("wsdl") && !args.Has("singleWsdl") {
+			return writeMethodNotAllowed(ctx, "POST (GET only with ?wsdl)")
+		}
+		ctx.SetStatusCode(200)
+		ctx.Response.Header.SetContentTypeBytes(ctXML)
+		ctx.SetBody(svc.WSDL(soapBase(ctx), string(path)))
+		return 200
+	}
+	if !ctx.IsPost() {
+		return writeMethodNotAllowed(ctx, "POST, GET")
+	}
+	ct := ctx.Request.Header.ContentType()
+	var action []byte
+	switch {
+	case bytes.HasPrefix(ct, ctSOAP11Prefix):
+		action = bytes.Trim(ctx.Request.Header.PeekBytes(hdrSOAPAction), `"`)
+	case bytes.HasPrefix(ct, ctSOAP12Prefix):
+		action = contentTypeAction(ct)
+	default:
+		writeProblem(ctx, 415, bodySOAPMedia)
+		return 415
+	}
+	v, err := s.store.Acquire()
+	if err != nil {
+		return writeError(ctx, err)
+	}
+	defer v.Release()
+	b := &soapBackend{s: s, v: v, p: p}
+	bp := soapBufs.Get().(*[]byte)
+	defer soapBufs.Put(bp)
+	out, ans := svc.Serve((*bp)[:0], ctx.PostBody(), string(action), b)
+	*bp = out[:0]
+	if len(b.subjects) > 0 && s.cfg.Audit != nil {
+		status := ans.Status
+		if ans.Status == 200 && len(b.subjects) == 1 && !b.found {
+			status = 404 // a single lookup that found nobody (NHN answers a fault)
+		}
+		e := Entry{Principal: p, Route: routeNames[rt] + "/" + ans.Op, Subject: nil, Subjects: b.subjects,
+			Status: status, Duration: time.Since(start), Generation: v.ID()}
+		if len(b.subjects) == 1 {
+			e.Subject, e.Subjects = b.subjects[0], nil
+		}
+		if err := s.cfg.Audit.Record(&e); err != nil {
+			s.log.Error("audit log unavailable: refusing person lookups", "err", err)
+			writeProblem(ctx, 503, bodyAuditDown)
+			return 503
+		}
+	}
+	ctx.SetStatusCode(ans.Status)
+	ctx.Response.Header.SetContentType(soap.ContentType(soap.VersionOf(out)))
+	ctx.SetBody(out)
+	return ans.Status
+}
+
+// contentTypeAction returns the action parameter of a SOAP 1.2 content type.
+func contentTypeAction(ct []byte) []byte {
+	i := bytes.Index(ct, []byte("action="))
+	if i < 0 {
+		return nil
+	}
+	a := ct[i+len("action="):]
+	if j := bytes.IndexByte(a, ';'); j >= 0 {
+		a = a[:j]
+	}
+	return bytes.Trim(bytes.TrimSpace(a), `"`)
+}
+
+// soapBase is scheme://host of the request, for the WSDL's addresses. A Host
+// header with characters outside a host name falls back to the listener's
+// address.
+func soapBase(ctx *fasthttp.RequestCtx) string {
+	scheme := "http://"
+	if ctx.IsTLS() {
+		scheme = "https://"
+	}
+	host := ctx.Host()
+	for _, c := range host {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':' || c == '[' || c == ']') {
+			host = nil
+			break
+		}
+	}
+	if len(host) == 0 {
+		return scheme + ctx.LocalAddr().String()
+	}
+	return scheme + string(host)
+}
+
+// soapBackend is a SOAP request's view of the server: the active generation
+// through the cache, the record view the principal may see, and the audit
+// subjects (recorded once, by serveSOAP, before the answer is released).
+type soapBackend struct {
+	s        *Server
+	v        registry.View
+	p        *Principal
+	subjects [][]byte
+	found    bool
+}
+
+// Record returns the view of key the principal may see: the restricted view
+// (addresses withheld) unless it holds grunndata:person.read-protected, as
+// for the native person and GP lookups.
+func (b *soapBackend) Record(key *registry.Key) ([]byte, error) {
+	val, err := b.s.cache.Get(b.v, key)
+	if err != nil {
+		return nil, err
+	}
+	flags, full, restricted, err := registry.DecodeValue(val)
+	if err != nil {
+		b.s.log.Error("BUG: undecodable stored value", "register", string(key.Register()))
+		return nil, err
+	}
+	if flags&registry.FlagGone != 0 {
+		return nil, registry.ErrGone
+	}
+	if b.p.Scopes&ScopePersonReadProtected != 0 {
+		return full, nil
+	}
+	return restricted, nil
+}
+
+func (b *soapBackend) Raw(key *registry.Key) ([]byte, error) { return b.s.cache.Get(b.v, key) }
+
+func (b *soapBackend) Scan(prefix, from []byte, fn func(key, value []byte) bool) error {
+	return b.v.Scan(prefix, from, fn)
+}
+
+func (b *soapBackend) Audit(_ string, subject registry.NIN, found bool) error {
+	if b.s.cfg.Audit == nil {
+		return nil
+	}
+	n := subject
+	b.subjects = append(b.subjects, n[:])
+	b.found = b.found || found
+	return nil
+}
+
+func (b *soapBackend) Now() time.Time { return time.Now() }
