@@ -104,7 +104,11 @@ func HPR() *Service {
 		{Name: "Søk", Person: true, run: søk(false)},
 		{Name: "Søk2", Person: true, run: søk(true)},
 		{Name: "Ping", run: ping(hprDecl)},
-	}, nil)
+	}, map[string]string{
+		"HentRegisterEndringer":  "Endringer hentes her fra GET /v1/events/personnel (sekvensnummerert, uten hull).",
+		"HentPersonMedHistorikk": "Historikk finnes her som GET /v1/personnel/{hpr}?atTime=.",
+		"HentEndringerForPerson": "Endringsloggen per person finnes ikke her; bruk GET /v1/events/personnel.",
+	})
 }
 
 // FLR is Fastlegeregisteret's IFlrReadOperations v2 (/v2/flr, /v2/flr/Basic).
