@@ -187,27 +187,7 @@ func (w *world) appendAR(dst []byte, k int) []byte {
 		}
 		dst = append(dst, ']')
 	case pos <= b.services:
-		s := pos - 1
-		code, name := svcSaksbeh, "Saksbehandling pasientopplysninger"
-		switch b.kind {
-		case arGP:
-			code, name = svcAllmennlege, "Fastlegetjeneste"
-		case arHF:
-			if s > 0 {
-				name = reshDepartments[(b.ref*7+s)%len(reshDepartments)] + " – meldingsmottak"
-			}
-		case arKomm:
-			switch s {
-			case 0:
-				code, name = svcAllmennlege, "Legevakt"
-			case 2:
-				code, name = svcBHT, "Bedriftshelsetjeneste"
-			}
-		case arOther:
-			if x.kind >= 0 && (healthKinds[x.kind].professions[0] == "LE") {
-				code, name = svcAllmennlege, "Allmennlege"
-			}
-		}
+		code, name := w.arService(b, pos-1, &x)
 		dst = append(dst, `,"type":"Service","parentHerId":`...)
 		dst = appendInt(dst, orgHer)
 		dst = append(dst, `,"name":`...)
@@ -305,4 +285,38 @@ func (w *world) arPerson(b *arBlock, j int) (int, bool, day, day) {
 	}
 	from := randomDay(&r, dayOf(2008, 1, 1), refDay-30)
 	return i, true, from, noDay
+}
+
+// arService returns the service code and name of the s-th service of block b
+// (x is the block's enhet).
+func (w *world) arService(b *arBlock, s int, x *enhet) (coded, string) {
+	code, name := svcSaksbeh, "Saksbehandling pasientopplysninger"
+	switch b.kind {
+	case arGP:
+		code, name = svcAllmennlege, "Fastlegetjeneste"
+	case arHF:
+		if s > 0 {
+			name = reshDepartments[(b.ref*7+s)%len(reshDepartments)] + " – meldingsmottak"
+		}
+	case arKomm:
+		switch s {
+		case 0:
+			code, name = svcAllmennlege, "Legevakt"
+		case 2:
+			code, name = svcBHT, "Bedriftshelsetjeneste"
+		}
+	case arOther:
+		if x.kind >= 0 && (healthKinds[x.kind].professions[0] == "LE") {
+			code, name = svcAllmennlege, "Allmennlege"
+		}
+	}
+	return code, name
+}
+
+// arServiceOwnEDI says whether service record k has its own EDI address
+// (and so its own certificates). It repeats the first draw appendAR makes
+// for a service; TestCertificatesFollowAR keeps the two in step.
+func (w *world) arServiceOwnEDI(k int) bool {
+	r := newRNG(w.seed, streamAR, uint64(k)<<8|0xa5)
+	return r.chance(0.15)
 }

@@ -91,6 +91,9 @@ func generate(ctx context.Context, cfg Config, p Preset) (Summary, error) {
 		}
 		sum.Files = append(sum.Files, fs)
 	}
+	if err := w.writeCerts(ctx, cfg.Out, workers, cfg.Progress, &sum); err != nil {
+		return sum, err
+	}
 	if err := writeFeedPositions(cfg.Out); err != nil {
 		return sum, err
 	}

@@ -29,6 +29,8 @@ const (
 	streamDeltaPerson
 	streamDeltaDnr
 	streamDeltaDoc
+	// certificates (certs.go)
+	streamCert
 )
 
 // mix64 is the splitmix64 finaliser, a bijective 64-bit mixer.

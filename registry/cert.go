@@ -1,0 +1,471 @@
+package registry
+
+import (
+	"crypto/x509"
+	"encoding/binary"
+	"errors"
+	"math/big"
+	"strings"
+	"time"
+)
+
+// Adresseregisteret certificates: every virksomhet keeps an encryption and a
+// signing certificate for its communication parties, and its services and
+// persons inherit them. NHN hands them out unvalidated; grunndata evaluates
+// them at the source. The load checks what does not depend on time (the
+// chain to a loaded CA, the key usage against the slot, the CRL entry) and
+// stores the instants at which the status changes; a request compares its
+// own instant with them, so a certificate that expires at 12:00:00 is expired
+// at 12:00:01 without a reload, and a cache hit stays a comparison and a copy.
+//
+// Key families:
+//
+//	'C' + HER-id → CertSet: the party's current certificates, or a pointer to
+//	               the party it inherits them from (its parent organisation)
+//	'V' + HER-id → CertSet: current and replaced certificates (history)
+//	'q' + field + value (≤ 16 bytes, lower case) + 0 + HER-id + usage → CertSearch
+const (
+	RegCertificates Register = 'C'
+	IdxCertHistory  Register = 'V'
+	IdxCertSearch   Register = 'q'
+)
+
+// CertUsage is the slot a certificate is registered in.
+type CertUsage byte
+
+// Certificate slots. AR names them "for encryption" and "for validating
+// signature" (E_KS and E_SS in the 9044 address types).
+const (
+	CertEncryption CertUsage = 'e'
+	CertSignature  CertUsage = 's'
+)
+
+// String returns the slot's API name.
+func (u CertUsage) String() string {
+	switch u {
+	case CertEncryption:
+		return "encryption"
+	case CertSignature:
+		return "signature"
+	}
+	return "unknown"
+}
+
+// ParseCertUsage parses an API usage name.
+func ParseCertUsage(b []byte) (CertUsage, bool) {
+	switch string(b) {
+	case "encryption":
+		return CertEncryption, true
+	case "signature":
+		return CertSignature, true
+	}
+	return 0, false
+}
+
+// CertStatus is a certificate's evaluated status at one instant.
+type CertStatus uint8
+
+// Statuses, in the order they take precedence: an untrusted certificate is
+// untrusted whatever its dates; a revoked one is revoked from its revocation
+// time on, whether or not it has expired since.
+const (
+	CertValid CertStatus = iota
+	CertExpired
+	CertNotYetValid
+	CertRevoked
+	CertUntrusted
+	numCertStatus
+)
+
+var certStatusNames = [numCertStatus]string{"valid", "expired", "notYetValid", "revoked", "untrusted"}
+
+// String returns the status's API name.
+func (s CertStatus) String() string {
+	if s < numCertStatus {
+		return certStatusNames[s]
+	}
+	return "unknown"
+}
+
+// CertTimes holds what a certificate's status depends on once the load has
+// checked the chain: its validity period and revocation instant (Unix
+// seconds; RevokedAt 0 when the CRL does not list it).
+type CertTimes struct {
+	NotBefore, NotAfter, RevokedAt int64
+	Trusted                        bool
+}
+
+// StatusAt returns the status at now (Unix seconds). X.509 validity is
+// inclusive at both ends (RFC 5280 4.1.2.5): a certificate with notAfter
+// 12:00:00 is valid at 12:00:00 and expired at 12:00:01.
+func (t *CertTimes) StatusAt(now int64) CertStatus {
+	switch {
+	case !t.Trusted:
+		return CertUntrusted
+	case t.RevokedAt != 0 && now >= t.RevokedAt:
+		return CertRevoked
+	case now < t.NotBefore:
+		return CertNotYetValid
+	case now > t.NotAfter:
+		return CertExpired
+	}
+	return CertValid
+}
+
+// Revocation is a CRL entry.
+type Revocation struct {
+	Time   time.Time
+	Reason string
+}
+
+// crlReasons are the RFC 5280 5.3.1 reason codes (7 is unused).
+var crlReasons = [...]string{"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
+	"superseded", "cessationOfOperation", "certificateHold", "", "removeFromCRL", "privilegeWithdrawn", "aACompromise"}
+
+// CRLReason names an RFC 5280 reason code.
+func CRLReason(code int) string {
+	if code >= 0 && code < len(crlReasons) && crlReasons[code] != "" {
+		return crlReasons[code]
+	}
+	return "unspecified"
+}
+
+// Trust is the set of CAs a load trusts and the revocations their CRLs list.
+// It is built once per load and read-only afterwards.
+type Trust struct {
+	roots, intermediates *x509.CertPool
+	revoked              map[string]Revocation // issuer DN + serial → entry
+	CAs                  []*x509.Certificate
+}
+
+// Errors of NewTrust.
+var (
+	ErrNoTrustAnchor = errors.New("no self-signed root among the CA certificates")
+	ErrCRLSignature  = errors.New("CRL is not signed by a loaded CA")
+)
+
+// NewTrust builds the trust store: self-signed CAs are anchors, the others
+// intermediates; every CRL must be signed by one of the CAs (an unsigned or
+// foreign CRL would let anyone revoke or un-revoke).
+func NewTrust(cas []*x509.Certificate, crls []*x509.RevocationList) (*Trust, error) {
+	t := &Trust{roots: x509.NewCertPool(), intermediates: x509.NewCertPool(), revoked: map[string]Revocation{}, CAs: cas}
+	anchors := 0
+	for _, c := range cas {
+		if c.CheckSignatureFrom(c) == nil && string(c.RawIssuer) == string(c.RawSubject) {
+			t.roots.AddCert(c)
+			anchors++
+		} else {
+			t.intermediates.AddCert(c)
+		}
+	}
+	if anchors == 0 {
+		return nil, ErrNoTrustAnchor
+	}
+	for _, l := range crls {
+		var issuer *x509.Certificate
+		for _, c := range cas {
+			if string(c.RawSubject) == string(l.RawIssuer) && l.CheckSignatureFrom(c) == nil {
+				issuer = c
+				break
+			}
+		}
+		if issuer == nil {
+			return nil, ErrCRLSignature
+		}
+		for _, e := range l.RevokedCertificateEntries {
+			t.revoked[revocationKey(l.RawIssuer, e.SerialNumber)] = Revocation{Time: e.RevocationTime.UTC(), Reason: CRLReason(e.ReasonCode)}
+		}
+	}
+	return t, nil
+}
+
+func revocationKey(issuer []byte, serial *big.Int) string {
+	return string(issuer) + "\x00" + string(serial.Bytes())
+}
+
+// CertEval is the time-independent evaluation of one certificate.
+type CertEval struct {
+	// Chain is the path from the certificate's issuer to a trust anchor
+	// (excluding the certificate itself); nil when untrusted.
+	Chain []*x509.Certificate
+	// Untrusted says why no chain was found ("" when trusted).
+	Untrusted string
+	// UsageMatches says the key usage fits the slot.
+	UsageMatches bool
+	// Revocation is the CRL entry, nil when not listed.
+	Revocation *Revocation
+	Times      CertTimes
+}
+
+// Evaluate checks c for slot u: the chain to a loaded CA (verified at the
+// certificate's own notBefore, so expiry does not make it untrusted: expiry
+// is a status of its own), the key usage, and the CRLs.
+func (t *Trust) Evaluate(c *x509.Certificate, u CertUsage) CertEval {
+	ev := CertEval{UsageMatches: UsageMatches(c.KeyUsage, u)}
+	ev.Times = CertTimes{NotBefore: c.NotBefore.Unix(), NotAfter: c.NotAfter.Unix()}
+	chains, err := c.Verify(x509.VerifyOptions{
+		Roots: t.roots, Intermediates: t.intermediates, CurrentTime: c.NotBefore,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+	})
+	if err != nil {
+		ev.Untrusted = untrustedReason(err)
+	} else {
+		ev.Chain = chains[0][1:]
+		ev.Times.Trusted = true
+	}
+	if r, ok := t.revoked[revocationKey(c.RawIssuer, c.SerialNumber)]; ok {
+		ev.Revocation = &r
+		ev.Times.RevokedAt = r.Time.Unix()
+		if ev.Times.RevokedAt == 0 {
+			ev.Times.RevokedAt = 1
+		}
+	}
+	return ev
+}
+
+func untrustedReason(err error) string {
+	var ua x509.UnknownAuthorityError
+	var ci x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &ua):
+		return "issuer is not a loaded CA"
+	case errors.As(err, &ci):
+		return "chain invalid: " + ci.Error()
+	}
+	return err.Error()
+}
+
+// UsageMatches says whether key usage ku fits slot u: encryption needs
+// keyEncipherment or dataEncipherment, signature digitalSignature or
+// nonRepudiation (contentCommitment).
+func UsageMatches(ku x509.KeyUsage, u CertUsage) bool {
+	switch u {
+	case CertEncryption:
+		return ku&(x509.KeyUsageKeyEncipherment|x509.KeyUsageDataEncipherment) != 0
+	case CertSignature:
+		return ku&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) != 0
+	}
+	return false
+}
+
+// KeyUsageNames lists the key usage bits of ku by their RFC 5280 names.
+func KeyUsageNames(ku x509.KeyUsage) []string {
+	names := [...]string{"digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment",
+		"keyAgreement", "keyCertSign", "cRLSign", "encipherOnly", "decipherOnly"}
+	var out []string
+	for i, n := range names {
+		if ku&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// A CertSet value is what the server writes for a party's certificates:
+//
+//	ValueVersion, kind
+//	kind 'p': owner HER-id (uint32 BE) — the party inherits the owner's set
+//	kind 's': uvarint n, then n entries of
+//	          usage byte, notBefore, notAfter, revokedAt (int64 BE), trusted byte,
+//	          uvarint len, body: a JSON object, everything but usage, status
+//	          and inherited
+//
+// The server writes each entry as {"usage":…,"status":…,"inherited":…, +
+// the body after its '{'; only the status is computed per request.
+const (
+	certSetPointer = 'p'
+	certSetEntries = 's'
+	certEntryFixed = 1 + 8 + 8 + 8 + 1
+)
+
+// CertEntry is one certificate of a CertSet.
+type CertEntry struct {
+	Usage CertUsage
+	Times CertTimes
+	// Body is a JSON object (see CertSet); it aliases the value.
+	Body []byte
+}
+
+// AppendCertSet encodes entries as a CertSet value.
+func AppendCertSet(dst []byte, entries []CertEntry) []byte {
+	dst = append(dst, ValueVersion, certSetEntries)
+	dst = binary.AppendUvarint(dst, uint64(len(entries)))
+	for i := range entries {
+		e := &entries[i]
+		if len(e.Body) < 2 || e.Body[0] != '{' {
+			panic("BUG: certificate entry body is not a JSON object")
+		}
+		trusted := byte(0)
+		if e.Times.Trusted {
+			trusted = 1
+		}
+		dst = append(dst, byte(e.Usage))
+		dst = binary.BigEndian.AppendUint64(dst, uint64(e.Times.NotBefore))
+		dst = binary.BigEndian.AppendUint64(dst, uint64(e.Times.NotAfter))
+		dst = binary.BigEndian.AppendUint64(dst, uint64(e.Times.RevokedAt))
+		dst = append(dst, trusted)
+		dst = binary.AppendUvarint(dst, uint64(len(e.Body)))
+		dst = append(dst, e.Body...)
+	}
+	return dst
+}
+
+// AppendCertPointer encodes a CertSet that inherits owner's certificates.
+func AppendCertPointer(dst []byte, owner uint32) []byte {
+	dst = append(dst, ValueVersion, certSetPointer)
+	return binary.BigEndian.AppendUint32(dst, owner)
+}
+
+// CertIter walks the entries of a CertSet value without copying.
+type CertIter struct {
+	v   []byte
+	n   uint64
+	err error
+}
+
+// OpenCertSet starts reading a CertSet value. A pointer value returns its
+// owner and an empty iterator (owner is 0 for an entries value).
+func OpenCertSet(v []byte) (it CertIter, owner uint32, err error) {
+	if len(v) < 2 || v[0] != ValueVersion {
+		return it, 0, ErrBadValue
+	}
+	switch v[1] {
+	case certSetPointer:
+		if len(v) != 6 {
+			return it, 0, ErrBadValue
+		}
+		return it, binary.BigEndian.Uint32(v[2:]), nil
+	case certSetEntries:
+		n, w := binary.Uvarint(v[2:])
+		if w <= 0 {
+			return it, 0, ErrBadValue
+		}
+		return CertIter{v: v[2+w:], n: n}, 0, nil
+	}
+	return it, 0, ErrBadValue
+}
+
+// Next decodes the next entry into e; false at the end or on a malformed
+// value (then Err is set).
+func (it *CertIter) Next(e *CertEntry) bool {
+	if it.n == 0 || it.err != nil {
+		return false
+	}
+	v := it.v
+	if len(v) < certEntryFixed {
+		it.err = ErrBadValue
+		return false
+	}
+	e.Usage = CertUsage(v[0])
+	e.Times.NotBefore = int64(binary.BigEndian.Uint64(v[1:]))
+	e.Times.NotAfter = int64(binary.BigEndian.Uint64(v[9:]))
+	e.Times.RevokedAt = int64(binary.BigEndian.Uint64(v[17:]))
+	e.Times.Trusted = v[25] == 1
+	l, w := binary.Uvarint(v[certEntryFixed:])
+	if w <= 0 || uint64(len(v)-certEntryFixed-w) < l {
+		it.err = ErrBadValue
+		return false
+	}
+	start := certEntryFixed + w
+	e.Body = v[start : start+int(l)]
+	it.v = v[start+int(l):]
+	it.n--
+	return true
+}
+
+// Err reports a malformed value met by Next.
+func (it *CertIter) Err() error { return it.err }
+
+// AppendCertEntry appends the JSON object of entry e as served at now:
+// usage, status and inherited, then the stored body.
+func AppendCertEntry(dst []byte, e *CertEntry, now int64, inherited bool) []byte {
+	dst = append(dst, `{"usage":"`...)
+	dst = append(dst, e.Usage.String()...)
+	dst = append(dst, `","status":"`...)
+	dst = append(dst, e.Times.StatusAt(now).String()...)
+	dst = append(dst, `","inherited":`...)
+	if inherited {
+		dst = append(dst, "true,"...)
+	} else {
+		dst = append(dst, "false,"...)
+	}
+	return append(dst, e.Body[1:]...)
+}
+
+// AppendCertSetJSON appends the certificates of a CertSet value (not a
+// pointer) as a JSON array, keeping entries of usage u (0: all).
+func AppendCertSetJSON(dst, v []byte, u CertUsage, now int64, inherited bool) ([]byte, error) {
+	it, owner, err := OpenCertSet(v)
+	if err != nil {
+		return dst, err
+	}
+	if owner != 0 {
+		return dst, ErrBadValue
+	}
+	dst = append(dst, '[')
+	first := true
+	var e CertEntry
+	for it.Next(&e) {
+		if u != 0 && e.Usage != u {
+			continue
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = AppendCertEntry(dst, &e, now, inherited)
+	}
+	return append(dst, ']'), it.Err()
+}
+
+// CertKey is the key of a party's current certificates (RegCertificates) or
+// history (IdxCertHistory).
+func CertKey(r Register, herID uint32) Key { return SerialKey(r, uint64(herID)) }
+
+// Search fields of IdxCertSearch (SearchCertificatesFor*(sn, cn, ou)).
+const (
+	CertFieldCN     = 'n'
+	CertFieldOU     = 'o'
+	CertFieldSerial = 's'
+	// CertSearchKeyLen is how much of a field value the key holds; longer
+	// values and queries are compared in full against the value.
+	CertSearchKeyLen = 16
+)
+
+// CertSearchPrefix appends the search key prefix for field and the
+// normalised (lower-case) value's first CertSearchKeyLen bytes.
+func CertSearchPrefix(dst []byte, field byte, norm []byte) []byte {
+	dst = append(dst, byte(IdxCertSearch), field)
+	if len(norm) > CertSearchKeyLen {
+		norm = norm[:CertSearchKeyLen]
+	}
+	return append(dst, norm...)
+}
+
+// AppendCertSearchValue encodes a search hit: the full normalised field value,
+// then a one-entry CertSet whose body is the hit's summary.
+func AppendCertSearchValue(dst, norm []byte, e *CertEntry) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(norm)))
+	dst = append(dst, norm...)
+	return AppendCertSet(dst, []CertEntry{*e})
+}
+
+// DecodeCertSearchValue splits a search hit value.
+func DecodeCertSearchValue(v []byte) (norm []byte, e CertEntry, err error) {
+	l, w := binary.Uvarint(v)
+	if w <= 0 || uint64(len(v)-w) < l {
+		return nil, e, ErrBadValue
+	}
+	norm = v[w : w+int(l)]
+	it, owner, err := OpenCertSet(v[w+int(l):])
+	if err != nil || owner != 0 || !it.Next(&e) {
+		return nil, e, ErrBadValue
+	}
+	return norm, e, nil
+}
+
+// NormaliseCertField lower-cases and folds runs of white space, so that
+// "Legevakt  Bergen" and "LEGEVAKT BERGEN" find the same certificate.
+func NormaliseCertField(dst []byte, s string) []byte {
+	return append(dst, strings.ToLower(strings.Join(strings.Fields(s), " "))...)
+}
