@@ -84,7 +84,7 @@ const (
 	RegGPPatients   = "gp-patients"
 )
 
-var registerOrder = []string{RegEnheter, RegUnderenheter, RegPersons, RegPersonnel, RegParties, RegResh, RegGPContracts, RegGPPatients}
+var registerOrder = []string{RegEnheter, RegUnderenheter, RegPersons, RegPersonnel, RegParties, RegCertificates, RegResh, RegGPContracts, RegGPPatients}
 
 // Stats counts one register's load.
 type Stats struct {
@@ -218,7 +218,7 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 		rep.Duration = time.Since(start)
 	}()
 
-	stages := []func() error{r.loadBrreg, r.loadFreg, r.loadHPR, r.loadAR, r.loadResh, r.loadFLR}
+	stages := []func() error{r.loadBrreg, r.loadFreg, r.loadHPR, r.loadAR, r.loadCerts, r.loadResh, r.loadFLR}
 	for _, stage := range stages {
 		if err := ctx.Err(); err != nil {
 			return rep, err

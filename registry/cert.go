@@ -263,20 +263,39 @@ func KeyUsageNames(ku x509.KeyUsage) []string {
 
 // A CertSet value is what the server writes for a party's certificates:
 //
-//	ValueVersion, kind
-//	kind 'p': owner HER-id (uint32 BE) — the party inherits the owner's set
-//	kind 's': uvarint n, then n entries of
-//	          usage byte, notBefore, notAfter, revokedAt (int64 BE), trusted byte,
-//	          uvarint len, body: a JSON object, everything but usage, status
-//	          and inherited
+//	ValueVersion, 's', owner HER-id (uint32 BE, 0: none), inherit mask,
+//	uvarint n, then n entries of
+//	  usage byte, notBefore, notAfter, revokedAt (int64 BE), trusted byte,
+//	  uvarint len, body: a JSON object, everything but usage, status and
+//	  inherited
 //
-// The server writes each entry as {"usage":…,"status":…,"inherited":…, +
-// the body after its '{'; only the status is computed per request.
+// A party that lacks a slot of its own inherits it from its parent
+// organisation (the owner): the mask says which slots (CertMaskEncryption,
+// CertMaskSignature) come from the owner's own set. The server writes each
+// entry as {"usage":…,"status":…,"inherited":…, + the body after its '{';
+// only the status is computed per request.
 const (
-	certSetPointer = 'p'
-	certSetEntries = 's'
+	certSetKind    = 's'
+	certSetHeader  = 2 + 4 + 1
 	certEntryFixed = 1 + 8 + 8 + 8 + 1
 )
+
+// Inherit masks.
+const (
+	CertMaskEncryption byte = 1 << iota
+	CertMaskSignature
+)
+
+// CertMask returns the inherit-mask bit of slot u.
+func CertMask(u CertUsage) byte {
+	switch u {
+	case CertEncryption:
+		return CertMaskEncryption
+	case CertSignature:
+		return CertMaskSignature
+	}
+	return 0
+}
 
 // CertEntry is one certificate of a CertSet.
 type CertEntry struct {
@@ -286,9 +305,12 @@ type CertEntry struct {
 	Body []byte
 }
 
-// AppendCertSet encodes entries as a CertSet value.
-func AppendCertSet(dst []byte, entries []CertEntry) []byte {
-	dst = append(dst, ValueVersion, certSetEntries)
+// AppendCertSet encodes a CertSet value: own entries, and the slots in mask
+// inherited from owner.
+func AppendCertSet(dst []byte, owner uint32, mask byte, entries []CertEntry) []byte {
+	dst = append(dst, ValueVersion, certSetKind)
+	dst = binary.BigEndian.AppendUint32(dst, owner)
+	dst = append(dst, mask)
 	dst = binary.AppendUvarint(dst, uint64(len(entries)))
 	for i := range entries {
 		e := &entries[i]
@@ -310,12 +332,6 @@ func AppendCertSet(dst []byte, entries []CertEntry) []byte {
 	return dst
 }
 
-// AppendCertPointer encodes a CertSet that inherits owner's certificates.
-func AppendCertPointer(dst []byte, owner uint32) []byte {
-	dst = append(dst, ValueVersion, certSetPointer)
-	return binary.BigEndian.AppendUint32(dst, owner)
-}
-
 // CertIter walks the entries of a CertSet value without copying.
 type CertIter struct {
 	v   []byte
@@ -323,26 +339,18 @@ type CertIter struct {
 	err error
 }
 
-// OpenCertSet starts reading a CertSet value. A pointer value returns its
-// owner and an empty iterator (owner is 0 for an entries value).
-func OpenCertSet(v []byte) (it CertIter, owner uint32, err error) {
-	if len(v) < 2 || v[0] != ValueVersion {
-		return it, 0, ErrBadValue
+// OpenCertSet starts reading a CertSet value: its own entries, and the owner
+// and mask of the slots it inherits (owner 0: none).
+func OpenCertSet(v []byte) (it CertIter, owner uint32, mask byte, err error) {
+	if len(v) < certSetHeader+1 || v[0] != ValueVersion || v[1] != certSetKind {
+		return it, 0, 0, ErrBadValue
 	}
-	switch v[1] {
-	case certSetPointer:
-		if len(v) != 6 {
-			return it, 0, ErrBadValue
-		}
-		return it, binary.BigEndian.Uint32(v[2:]), nil
-	case certSetEntries:
-		n, w := binary.Uvarint(v[2:])
-		if w <= 0 {
-			return it, 0, ErrBadValue
-		}
-		return CertIter{v: v[2+w:], n: n}, 0, nil
+	owner, mask = binary.BigEndian.Uint32(v[2:]), v[6]
+	n, w := binary.Uvarint(v[certSetHeader:])
+	if w <= 0 {
+		return it, 0, 0, ErrBadValue
 	}
-	return it, 0, ErrBadValue
+	return CertIter{v: v[certSetHeader+w:], n: n}, owner, mask, nil
 }
 
 // Next decodes the next entry into e; false at the end or on a malformed
@@ -392,30 +400,27 @@ func AppendCertEntry(dst []byte, e *CertEntry, now int64, inherited bool) []byte
 	return append(dst, e.Body[1:]...)
 }
 
-// AppendCertSetJSON appends the certificates of a CertSet value (not a
-// pointer) as a JSON array, keeping entries of usage u (0: all).
-func AppendCertSetJSON(dst, v []byte, u CertUsage, now int64, inherited bool) ([]byte, error) {
-	it, owner, err := OpenCertSet(v)
+// AppendCertEntries appends the entries of CertSet value v whose usage
+// matches u (0: all) and whose inherit bit is in mask (0xff: own entries),
+// each preceded by a comma unless *first. It returns the owner and mask of
+// the slots v inherits.
+func AppendCertEntries(dst, v []byte, u CertUsage, mask byte, now int64, inherited bool, first *bool) ([]byte, uint32, byte, error) {
+	it, owner, imask, err := OpenCertSet(v)
 	if err != nil {
-		return dst, err
+		return dst, 0, 0, err
 	}
-	if owner != 0 {
-		return dst, ErrBadValue
-	}
-	dst = append(dst, '[')
-	first := true
 	var e CertEntry
 	for it.Next(&e) {
-		if u != 0 && e.Usage != u {
+		if (u != 0 && e.Usage != u) || CertMask(e.Usage)&mask == 0 {
 			continue
 		}
-		if !first {
+		if !*first {
 			dst = append(dst, ',')
 		}
-		first = false
+		*first = false
 		dst = AppendCertEntry(dst, &e, now, inherited)
 	}
-	return append(dst, ']'), it.Err()
+	return dst, owner, imask, it.Err()
 }
 
 // CertKey is the key of a party's current certificates (RegCertificates) or
@@ -447,7 +452,7 @@ func CertSearchPrefix(dst []byte, field byte, norm []byte) []byte {
 func AppendCertSearchValue(dst, norm []byte, e *CertEntry) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(norm)))
 	dst = append(dst, norm...)
-	return AppendCertSet(dst, []CertEntry{*e})
+	return AppendCertSet(dst, 0, 0, []CertEntry{*e})
 }
 
 // DecodeCertSearchValue splits a search hit value.
@@ -457,8 +462,8 @@ func DecodeCertSearchValue(v []byte) (norm []byte, e CertEntry, err error) {
 		return nil, e, ErrBadValue
 	}
 	norm = v[w : w+int(l)]
-	it, owner, err := OpenCertSet(v[w+int(l):])
-	if err != nil || owner != 0 || !it.Next(&e) {
+	it, _, _, err := OpenCertSet(v[w+int(l):])
+	if err != nil || !it.Next(&e) {
 		return nil, e, ErrBadValue
 	}
 	return norm, e, nil

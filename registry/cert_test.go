@@ -158,28 +158,38 @@ func TestCertSetRoundTrip(t *testing.T) {
 		{Usage: CertEncryption, Times: CertTimes{NotBefore: 100, NotAfter: 200, Trusted: true}, Body: []byte(`{"a":1}`)},
 		{Usage: CertSignature, Times: CertTimes{NotBefore: 100, NotAfter: 300, RevokedAt: 150, Trusted: true}, Body: []byte(`{"b":2}`)},
 	}
-	v := AppendCertSet(nil, entries)
+	own := AppendCertSet(nil, 0, 0, entries)
+	// A service with its own encryption certificate inherits the signing one.
+	child := AppendCertSet(nil, 80001, CertMaskSignature, []CertEntry{
+		{Usage: CertEncryption, Times: CertTimes{NotBefore: 100, NotAfter: 400, Trusted: true}, Body: []byte(`{"c":3}`)}})
+	render := func(v []byte, u CertUsage, now int64) (string, error) {
+		first := true
+		out, owner, mask, err := AppendCertEntries([]byte("["), v, u, 0xff, now, false, &first)
+		if err == nil && owner != 0 {
+			out, _, _, err = AppendCertEntries(out, own, u, mask, now, true, &first)
+		}
+		return string(out) + "]", err
+	}
 	for _, tt := range []struct {
-		u         CertUsage
-		now       int64
-		inherited bool
-		want      string
+		v    []byte
+		u    CertUsage
+		now  int64
+		want string
 	}{
-		{0, 120, false, `[{"usage":"encryption","status":"valid","inherited":false,"a":1},{"usage":"signature","status":"valid","inherited":false,"b":2}]`},
-		{0, 201, true, `[{"usage":"encryption","status":"expired","inherited":true,"a":1},{"usage":"signature","status":"revoked","inherited":true,"b":2}]`},
-		{CertSignature, 99, false, `[{"usage":"signature","status":"notYetValid","inherited":false,"b":2}]`},
+		{own, 0, 120, `[{"usage":"encryption","status":"valid","inherited":false,"a":1},{"usage":"signature","status":"valid","inherited":false,"b":2}]`},
+		{own, 0, 201, `[{"usage":"encryption","status":"expired","inherited":false,"a":1},{"usage":"signature","status":"revoked","inherited":false,"b":2}]`},
+		{own, CertSignature, 99, `[{"usage":"signature","status":"notYetValid","inherited":false,"b":2}]`},
+		{child, 0, 201, `[{"usage":"encryption","status":"valid","inherited":false,"c":3},{"usage":"signature","status":"revoked","inherited":true,"b":2}]`},
+		{child, CertEncryption, 201, `[{"usage":"encryption","status":"valid","inherited":false,"c":3}]`},
+		{child, CertSignature, 120, `[{"usage":"signature","status":"valid","inherited":true,"b":2}]`},
 	} {
-		got, err := AppendCertSetJSON(nil, v, tt.u, tt.now, tt.inherited)
-		if err != nil || string(got) != tt.want {
-			t.Errorf("AppendCertSetJSON(%c, %d) = %s, %v; want %s", tt.u, tt.now, got, err, tt.want)
+		got, err := render(tt.v, tt.u, tt.now)
+		if err != nil || got != tt.want {
+			t.Errorf("render(%c, %d) = %s, %v; want %s", tt.u, tt.now, got, err, tt.want)
 		}
 	}
-	it, owner, err := OpenCertSet(AppendCertPointer(nil, 80001))
-	if err != nil || owner != 80001 || it.Next(new(CertEntry)) {
-		t.Errorf("pointer: owner %d, err %v", owner, err)
-	}
-	for n := range len(v) {
-		if _, err := AppendCertSetJSON(nil, v[:n], 0, 0, false); err == nil {
+	for n := range len(own) {
+		if _, err := render(own[:n], 0, 0); err == nil {
 			t.Errorf("truncated at %d: no error", n)
 		}
 	}
