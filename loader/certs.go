@@ -144,7 +144,7 @@ func (r *run) loadCerts() error {
 			if sn := rec.Cert.Subject.SerialNumber; orgnr != "" && sn != orgnr {
 				warn(ruleCertSubject, rec.Line, her, "subject serialNumber "+sn+" is not the party's organisation number "+orgnr)
 			}
-			e := registry.CertEntry{Usage: rec.Usage, Times: ev.Times, Body: appendCertBody(nil, her, rec, &ev)}
+			e := registry.CertEntry{Usage: rec.Usage, Times: ev.Times, UsageMismatch: !ev.UsageMatches, Body: appendCertBody(nil, her, rec, &ev)}
 			g.history = append(g.history, e)
 			if current {
 				g.have |= registry.CertMask(rec.Usage)
@@ -406,7 +406,7 @@ func appendCertSearch(out [][2][]byte, her uint32, rec *certs.Record, e *registr
 		sum = registry.AppendJSONString(sum, rec.LdapURL)
 	}
 	sum = append(sum, '}')
-	hit := registry.CertEntry{Usage: e.Usage, Times: e.Times, Body: sum}
+	hit := registry.CertEntry{Usage: e.Usage, Times: e.Times, UsageMismatch: e.UsageMismatch, Body: sum}
 	add := func(field byte, v string) {
 		norm := registry.NormaliseCertField(nil, v)
 		if len(norm) == 0 || bytes.IndexByte(norm, 0) >= 0 {

@@ -265,7 +265,8 @@ func KeyUsageNames(ku x509.KeyUsage) []string {
 //
 //	ValueVersion, 's', owner HER-id (uint32 BE, 0: none), inherit mask,
 //	uvarint n, then n entries of
-//	  usage byte, notBefore, notAfter, revokedAt (int64 BE), trusted byte,
+//	  usage byte, notBefore, notAfter, revokedAt (int64 BE), flags
+//	  (1: trusted, 2: usage mismatch),
 //	  uvarint len, body: a JSON object, everything but usage, status and
 //	  inherited
 //
@@ -301,6 +302,8 @@ func CertMask(u CertUsage) byte {
 type CertEntry struct {
 	Usage CertUsage
 	Times CertTimes
+	// UsageMismatch says the key usage does not fit the slot.
+	UsageMismatch bool
 	// Body is a JSON object (see CertSet); it aliases the value.
 	Body []byte
 }
@@ -317,15 +320,18 @@ func AppendCertSet(dst []byte, owner uint32, mask byte, entries []CertEntry) []b
 		if len(e.Body) < 2 || e.Body[0] != '{' {
 			panic("BUG: certificate entry body is not a JSON object")
 		}
-		trusted := byte(0)
+		flags := byte(0)
 		if e.Times.Trusted {
-			trusted = 1
+			flags |= 1
+		}
+		if e.UsageMismatch {
+			flags |= 2
 		}
 		dst = append(dst, byte(e.Usage))
 		dst = binary.BigEndian.AppendUint64(dst, uint64(e.Times.NotBefore))
 		dst = binary.BigEndian.AppendUint64(dst, uint64(e.Times.NotAfter))
 		dst = binary.BigEndian.AppendUint64(dst, uint64(e.Times.RevokedAt))
-		dst = append(dst, trusted)
+		dst = append(dst, flags)
 		dst = binary.AppendUvarint(dst, uint64(len(e.Body)))
 		dst = append(dst, e.Body...)
 	}
@@ -368,7 +374,8 @@ func (it *CertIter) Next(e *CertEntry) bool {
 	e.Times.NotBefore = int64(binary.BigEndian.Uint64(v[1:]))
 	e.Times.NotAfter = int64(binary.BigEndian.Uint64(v[9:]))
 	e.Times.RevokedAt = int64(binary.BigEndian.Uint64(v[17:]))
-	e.Times.Trusted = v[25] == 1
+	e.Times.Trusted = v[25]&1 != 0
+	e.UsageMismatch = v[25]&2 != 0
 	l, w := binary.Uvarint(v[certEntryFixed:])
 	if w <= 0 || uint64(len(v)-certEntryFixed-w) < l {
 		it.err = ErrBadValue

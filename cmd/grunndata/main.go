@@ -32,6 +32,7 @@ func commands() []command {
 		{"token", "mint a development access token (local key, created on first use)", runToken},
 		{"audit", "verify the audit log, or list who looked a person up", runAudit},
 		{"ain", "verify the store of allocated AINs (felles hjelpenummer)", runAIN},
+		{"certs", "certificate report: revoked, untrusted, expired, missing, expiring within N days", runCerts},
 		{"examples", "print curl commands that work against a data directory", runExamples},
 		{"bench", "load-test a running server: open or closed loop, HDR latency report", runBench},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) int {
