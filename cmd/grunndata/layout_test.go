@@ -31,8 +31,12 @@ func TestImportRules(t *testing.T) {
 				t.Errorf("%s imports Pebble: only index may", pkg)
 			case strings.HasPrefix(imp, "github.com/dgraph-io/ristretto") && pkg != "registry/cache":
 				t.Errorf("%s imports ristretto: only registry/cache may", pkg)
-			case strings.HasPrefix(pkg, "registry/server") && local == "index":
-				t.Errorf("registry/server imports index: it reads through registry.Store")
+			case strings.HasPrefix(pkg, "registry/server") && (local == "index" || strings.HasPrefix(local, "index/")):
+				t.Errorf("registry/server imports %s: it reads through registry.Store and registry.AINStore", local)
+			case strings.HasPrefix(imp, "github.com/nats-io/") && pkg != "index/fleet":
+				t.Errorf("%s imports NATS: only index/fleet may (the fleet's one home)", pkg)
+			case pkg == "index/fleet" && (strings.HasPrefix(local, "registry/server") || strings.HasPrefix(local, "loader")):
+				t.Errorf("index/fleet imports %s: it moves generations and AINs, below the server and beside the loader", local)
 			case strings.HasPrefix(pkg, "bench") && (local == "index" || strings.HasPrefix(local, "registry/server")):
 				t.Errorf("bench imports %s: it tests the server from the outside", local)
 			case strings.HasPrefix(pkg, "loader/") && !strings.HasPrefix(pkg, "loader/loadertest") && (local == "index" || local == "loader"):

@@ -33,6 +33,9 @@ func commands() []command {
 		{"audit", "verify the audit log, or list who looked a person up", runAudit},
 		{"ain", "verify the store of allocated AINs (felles hjelpenummer)", runAIN},
 		{"certs", "certificate report: revoked, untrusted, expired, missing, expiring within N days", runCerts},
+		{"nats", "run an embedded NATS server with JetStream (development and tests)", runNATS},
+		{"publish", "upload a generation to the fleet's object store and make it the fleet's active one", runPublish},
+		{"fleet", "activate, roll back or show the fleet's generation and replicas", runFleet},
 		{"examples", "print curl commands that work against a data directory", runExamples},
 		{"bench", "load-test a running server: open or closed loop, HDR latency report", runBench},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) int {

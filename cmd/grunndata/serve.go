@@ -44,6 +44,9 @@ type ServeConfig struct {
 	TLSKey            string
 	// Security is authentication, scopes and auditing (serve_security.go).
 	Security SecurityConfig
+	// Fleet, with a NATS URL, makes this process a fleet replica
+	// (serve_fleet.go).
+	Fleet FleetConfig
 }
 
 // DefaultServeConfig returns the defaults.
@@ -74,6 +77,7 @@ type Main struct {
 	apiLn    net.Listener
 	adminLn  net.Listener
 	security securityState
+	fleet    fleetState
 	done     chan struct{}
 	hup      chan os.Signal
 	serveErr chan error
@@ -100,6 +104,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	reg := prometheus.NewRegistry()
+	if err := m.setupFleet(&cfg); err != nil {
+		m.Close()
+		return err
+	}
 	if err := m.setupSecurity(&cfg); err != nil {
 		m.Close()
 		return err
@@ -109,7 +117,8 @@ func (m *Main) Run(ctx context.Context) error {
 	// on, except /healthz, /readyz and /metrics (RequireAdmin); AdminAuth is
 	// the seam for checks on the snapshot routes alone.
 	adminHandler := server.RequireAdmin(m.security.auth, server.NewAdmin(server.AdminConfig{Status: m.status,
-		Cache: m.cache, Registry: reg, Snapshots: snapshotAdmin{m}, Extra: m.securityAdminRoutes()}))
+		Cache: m.cache, Registry: reg, Snapshots: snapshotAdmin{m}, Extra: m.securityAdminRoutes(),
+		ReadyDetail: m.fleetReadyDetail()}))
 	if m.apiLn, err = net.Listen("tcp", cfg.Addr); err != nil {
 		m.Close()
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
@@ -134,6 +143,7 @@ func (m *Main) Run(ctx context.Context) error {
 			m.serveErr <- err
 		}
 	}()
+	m.startFleet(reg)
 	m.done = make(chan struct{})
 	m.hup = make(chan os.Signal, 1)
 	signal.Notify(m.hup, syscall.SIGHUP)
@@ -299,6 +309,7 @@ func (m *Main) Close() error {
 	if m.cache != nil {
 		m.cache.Close()
 	}
+	m.closeFleet()
 	errs = append(errs, m.closeSecurity())
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
@@ -328,6 +339,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "serve HTTPS with this certificate `FILE`")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key `FILE` for --tls-cert")
 	bindSecurityFlags(fs, &cfg.Security)
+	bindFleetFlags(fs, &cfg.Fleet)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -341,6 +353,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cfg.Index.VerifyChecksumBytes = *verifyMB << 20
 	if *verifyMB == 0 {
 		cfg.Index.VerifyChecksumBytes = -1
+	}
+	if err := cfg.Fleet.validate(); err != nil {
+		fmt.Fprintf(stderr, "grunndata serve: %v\n", err)
+		return 2
 	}
 	if err := cfg.Security.validate(&cfg); err != nil {
 		fmt.Fprintf(stderr, "grunndata serve: %v\n", err)

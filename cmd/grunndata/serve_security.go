@@ -118,12 +118,17 @@ func (c *SecurityConfig) validate(cfg *ServeConfig) error {
 // store (allocations are audited and need the ain.write scope) before the
 // API server is built.
 func (m *Main) setupSecurity(cfg *ServeConfig) error {
-	ain, err := index.OpenAINStore(cfg.DataDir, m.Log)
-	if err != nil {
-		return err
+	var err error
+	if m.fleet.ain != nil {
+		cfg.Server.AIN = m.fleet.ain // unique across the fleet (serve_fleet.go)
+	} else {
+		ain, err := index.OpenAINStore(cfg.DataDir, m.Log)
+		if err != nil {
+			return err
+		}
+		m.security.ain = ain
+		cfg.Server.AIN = ain
 	}
-	m.security.ain = ain
-	cfg.Server.AIN = ain
 	c := &cfg.Security
 	if c.AuthOff {
 		m.Log.Warn("authentication is OFF: every caller is anonymous with every scope but person.read-protected; local experiments only")

@@ -80,6 +80,9 @@ type AdminConfig struct {
 	AdminAuth func(http.Handler) http.Handler
 	// Extra routes, mounted as given.
 	Extra map[string]http.Handler
+	// ReadyDetail adds entries to /readyz's body (e.g. "fleet": a
+	// replica's fleet state); each func must be cheap.
+	ReadyDetail map[string]func() any
 }
 
 // NewAdmin returns the admin listener's handler: /metrics, /healthz, /readyz,
@@ -111,6 +114,9 @@ func NewAdmin(cfg AdminConfig) http.Handler {
 			body["openGenerations"] = st.OpenGenerations
 		} else {
 			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		for k, f := range cfg.ReadyDetail {
+			body[k] = f()
 		}
 		json.NewEncoder(w).Encode(body)
 	})

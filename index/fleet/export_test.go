@@ -1,0 +1,24 @@
+package fleet
+
+import (
+	"bytes"
+	"context"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// PutRawObject overwrites an object of the generations' store (tests of
+// corrupt content).
+func PutRawObject(ctx context.Context, url, name string, data []byte) error {
+	c, err := Connect(Config{URL: url})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	o, err := c.objects(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = o.Put(ctx, jetstream.ObjectMeta{Name: name}, bytes.NewReader(data))
+	return err
+}

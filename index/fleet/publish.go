@@ -1,0 +1,168 @@
+package fleet
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/grunndata/grunndata/index"
+)
+
+// PublishReport is what Publish did.
+type PublishReport struct {
+	Generation string `json:"generation"`
+	Files      int    `json:"files"`
+	// Uploaded files were sent; Skipped ones were in the object store
+	// already (content-addressed: shared with an earlier generation).
+	Uploaded, Skipped int
+	Bytes             int64 `json:"bytes"`
+	UploadedBytes     int64 `json:"uploadedBytes"`
+	Elapsed           time.Duration
+	// Pointer is the fleet pointer after activation (zero when not
+	// activated).
+	Pointer Pointer
+}
+
+// MBPerSecond is the upload throughput.
+func (r PublishReport) MBPerSecond() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.UploadedBytes) / (1 << 20) / r.Elapsed.Seconds()
+}
+
+func digestOf(shaHex string) (string, error) {
+	b, err := hex.DecodeString(shaHex)
+	if err != nil || len(b) != sha256.Size {
+		return "", fmt.Errorf("bad SHA-256 %q", shaHex)
+	}
+	return "SHA-256=" + base64.URLEncoding.EncodeToString(b), nil
+}
+
+// Publish uploads generation gen of dataDir to the object store (each file
+// once, named by its SHA-256; the digest JetStream computes while storing
+// it must equal the manifest's), then its manifest, and with activate
+// moves the fleet pointer to it (compare-and-set). A generation id already
+// published with another manifest is refused.
+func (c *Client) Publish(ctx context.Context, dataDir, gen string, activate bool, by string) (PublishReport, error) {
+	start := time.Now()
+	rep := PublishReport{Generation: gen}
+	if err := index.VerifyQuick(dataDir, gen); err != nil {
+		return rep, err
+	}
+	dir := filepath.Join(index.SnapshotsDir(dataDir), gen)
+	mb, err := os.ReadFile(filepath.Join(dir, index.ManifestName))
+	if err != nil {
+		return rep, err
+	}
+	m, err := parseManifest(gen, mb)
+	if err != nil {
+		return rep, fmt.Errorf("local generation: %w", err)
+	}
+	o, err := c.objects(ctx)
+	if err != nil {
+		return rep, err
+	}
+	// Refuse to overwrite another generation of the same id.
+	cctx, cancel := c.ctx(ctx)
+	old, err := o.GetBytes(cctx, manifestObject(gen))
+	cancel()
+	switch {
+	case err == nil:
+		om, perr := parseManifest(gen, old)
+		if perr != nil || !sameFiles(om, m) {
+			return rep, fmt.Errorf("generation %s is already published with other files (another producer's data directory?); publish a new generation", gen)
+		}
+	case !errors.Is(err, jetstream.ErrObjectNotFound):
+		return rep, fmt.Errorf("read the published manifest of %s: %w", gen, err)
+	}
+	rep.Files = len(m.Files)
+	for _, f := range m.Files {
+		rep.Bytes += f.Size
+		want, err := digestOf(f.SHA256)
+		if err != nil {
+			return rep, fmt.Errorf("file %s: %w", f.Name, err)
+		}
+		name := fileObject(f.SHA256)
+		cctx, cancel := c.ctx(ctx)
+		info, err := o.GetInfo(cctx, name)
+		cancel()
+		if err == nil && int64(info.Size) == f.Size && info.Digest == want {
+			rep.Skipped++
+			continue
+		}
+		if err := c.upload(ctx, o, filepath.Join(dir, f.Name), name, f, want); err != nil {
+			return rep, err
+		}
+		rep.Uploaded++
+		rep.UploadedBytes += f.Size
+	}
+	cctx, cancel = c.ctx(ctx)
+	_, err = o.Put(cctx, jetstream.ObjectMeta{Name: manifestObject(gen), Metadata: map[string]string{"generation": gen}},
+		bytes.NewReader(mb))
+	cancel()
+	if err != nil {
+		return rep, fmt.Errorf("upload the manifest of %s: %w", gen, err)
+	}
+	rep.Elapsed = time.Since(start)
+	if activate {
+		if rep.Pointer, err = c.Activate(ctx, gen, by); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// upload stores one file; JetStream hashes it as it is stored, and a digest
+// other than the manifest's (the file changed on disk) is refused and the
+// object removed.
+func (c *Client) upload(ctx context.Context, o jetstream.ObjectStore, path, name string, f index.FileSum, want string) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	// A large file takes as long as it takes; the timeout guards each
+	// chunk's acknowledgement inside Put, not the whole upload.
+	info, err := o.Put(ctx, jetstream.ObjectMeta{Name: name, Opts: &jetstream.ObjectMetaOptions{ChunkSize: chunkSize},
+		Metadata: map[string]string{"sha256": f.SHA256, "size": fmt.Sprint(f.Size)}}, fh)
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", f.Name, err)
+	}
+	if info.Digest != want || int64(info.Size) != f.Size {
+		dctx, cancel := c.ctx(context.WithoutCancel(ctx))
+		o.Delete(dctx, name)
+		cancel()
+		return fmt.Errorf("file %s: uploaded %d bytes with digest %s, the manifest says %d bytes with SHA-256 %s (changed on disk?)",
+			f.Name, info.Size, info.Digest, f.Size, short(f.SHA256))
+	}
+	return nil
+}
+
+func sameFiles(a, b *index.Manifest) bool {
+	if len(a.Files) != len(b.Files) {
+		return false
+	}
+	for i := range a.Files {
+		if a.Files[i] != b.Files[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12] + "…"
+	}
+	return h
+}
