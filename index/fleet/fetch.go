@@ -108,7 +108,14 @@ func (c *Client) Fetch(ctx context.Context, dataDir, gen string, opt FetchOption
 		case linkLocal(local[f.SHA256], dst, f, buf):
 			rep.Linked++
 		default:
-			n, err := c.download(ctx, o, dst, f, pace, buf)
+			var n int64
+			var err error
+			for try := 0; try < 3; try++ { // a read across a leader change can end short
+				if n, err = c.download(ctx, o, dst, f, pace, buf); err == nil || ctx.Err() != nil || errors.Is(err, errMissing) {
+					break
+				}
+				time.Sleep(time.Duration(try+1) * 300 * time.Millisecond)
+			}
 			if err != nil {
 				return rep, err
 			}
@@ -140,11 +147,13 @@ func (c *Client) Fetch(ctx context.Context, dataDir, gen string, opt FetchOption
 	return rep, index.VerifyQuick(dataDir, gen)
 }
 
+var errMissing = errors.New("missing from the object store")
+
 // download fetches one file to dst via dst.part, hashing as it goes.
 func (c *Client) download(ctx context.Context, o jetstream.ObjectStore, dst string, f index.FileSum, pace *pacer, buf []byte) (int64, error) {
 	r, err := o.Get(ctx, fileObject(f.SHA256))
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
-		return 0, fmt.Errorf("file %s (SHA-256 %s) is missing from the object store", f.Name, short(f.SHA256))
+		return 0, fmt.Errorf("file %s (SHA-256 %s): %w", f.Name, short(f.SHA256), errMissing)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("download %s: %w", f.Name, err)

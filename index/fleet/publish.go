@@ -97,11 +97,24 @@ func (c *Client) Publish(ctx context.Context, dataDir, gen string, activate bool
 		info, err := o.GetInfo(cctx, name)
 		cancel()
 		if err == nil && int64(info.Size) == f.Size && info.Digest == want {
-			rep.Skipped++
-			continue
+			if ok, err := c.intact(ctx, info); err != nil {
+				return rep, err
+			} else if ok {
+				rep.Skipped++
+				continue
+			}
+			c.log.Warn("an object of the store lacks chunks; uploading it again", "file", f.Name)
 		}
-		if err := c.upload(ctx, o, filepath.Join(dir, f.Name), name, f, want); err != nil {
-			return rep, err
+		var uerr error
+		for try := 0; try < 3; try++ {
+			if uerr = c.upload(ctx, o, filepath.Join(dir, f.Name), name, f, want); uerr == nil || errors.Is(uerr, errChanged) {
+				break
+			}
+			c.log.Warn("upload failed; retrying", "file", f.Name, "err", uerr)
+			time.Sleep(time.Duration(try+1) * 500 * time.Millisecond)
+		}
+		if uerr != nil {
+			return rep, uerr
 		}
 		rep.Uploaded++
 		rep.UploadedBytes += f.Size
@@ -142,10 +155,37 @@ func (c *Client) upload(ctx context.Context, o jetstream.ObjectStore, path, name
 		dctx, cancel := c.ctx(context.WithoutCancel(ctx))
 		o.Delete(dctx, name)
 		cancel()
-		return fmt.Errorf("file %s: uploaded %d bytes with digest %s, the manifest says %d bytes with SHA-256 %s (changed on disk?)",
-			f.Name, info.Size, info.Digest, f.Size, short(f.SHA256))
+		return fmt.Errorf("file %s: uploaded %d bytes with digest %s, the manifest says %d bytes with SHA-256 %s: %w",
+			f.Name, info.Size, info.Digest, f.Size, short(f.SHA256), errChanged)
+	}
+	// Put writes the object's meta even when a chunk's publish was lost
+	// (a node failing over): count the chunks the stream holds.
+	if ok, err := c.intact(ctx, info); err != nil || !ok {
+		return fmt.Errorf("upload %s: the object store holds fewer chunks than were sent (%v)", f.Name, err)
 	}
 	return nil
+}
+
+var errChanged = errors.New("the file changed on disk after its manifest was written")
+
+// intact reports whether the object store's stream holds every chunk of
+// info.
+func (c *Client) intact(ctx context.Context, info *jetstream.ObjectInfo) (bool, error) {
+	if info.Size == 0 {
+		return true, nil
+	}
+	cctx, cancel := c.ctx(ctx)
+	defer cancel()
+	st, err := c.js.Stream(cctx, "OBJ_"+ObjectBucket)
+	if err != nil {
+		return false, fmt.Errorf("object store stream: %w", err)
+	}
+	subj := "$O." + ObjectBucket + ".C." + info.NUID
+	si, err := st.Info(cctx, jetstream.WithSubjectFilter(subj))
+	if err != nil {
+		return false, fmt.Errorf("object store stream: %w", err)
+	}
+	return si.State.Subjects[subj] == uint64(info.Chunks), nil
 }
 
 func sameFiles(a, b *index.Manifest) bool {

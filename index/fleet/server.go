@@ -152,3 +152,18 @@ func WaitJetStream(ctx context.Context, url string) error {
 		}
 	}
 }
+
+// Current reports whether this cluster member has caught up with the
+// JetStream meta group and with every fleet stream it holds (after a
+// restart: wait for it before taking another member down).
+func (s *Server) Current() bool {
+	if !s.s.JetStreamIsCurrent() {
+		return false
+	}
+	for _, st := range []string{"KV_" + PointerBucket, "KV_" + ReplicaBucket, "KV_" + AINBucket, "OBJ_" + ObjectBucket} {
+		if !s.s.JetStreamIsStreamCurrent(server.DEFAULT_GLOBAL_ACCOUNT, st) {
+			return false
+		}
+	}
+	return true
+}
