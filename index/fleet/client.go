@@ -193,7 +193,7 @@ func (c *Client) objects(ctx context.Context) (jetstream.ObjectStore, error) {
 	return o, nil
 }
 
-func fileObject(sha string) string    { return "sha256/" + sha }
+func fileObject(sha string) string     { return "sha256/" + sha }
 func manifestObject(gen string) string { return "manifest/" + gen }
 
 // Pointer is the fleet's active generation.

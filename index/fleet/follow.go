@@ -201,7 +201,9 @@ func (f *Follower) sync(ctx context.Context) {
 	}
 	p, err := f.cfg.Client.Pointer(ctx)
 	if err != nil {
-		f.set(func(st *Status) { st.Error, st.Detail = err.Error(), "the fleet pointer does not read: serving what is active" })
+		f.set(func(st *Status) {
+			st.Error, st.Detail = err.Error(), "the fleet pointer does not read: serving what is active"
+		})
 		return
 	}
 	now := time.Now()
@@ -213,7 +215,9 @@ func (f *Follower) sync(ctx context.Context) {
 	})
 	switch {
 	case p.Generation == "":
-		f.set(func(st *Status) { st.State, st.Error, st.Detail = StateWaiting, "", "no generation has been published to the fleet yet" })
+		f.set(func(st *Status) {
+			st.State, st.Error, st.Detail = StateWaiting, "", "no generation has been published to the fleet yet"
+		})
 		return
 	case p.Generation == active:
 		f.set(func(st *Status) {
