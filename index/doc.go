@@ -6,6 +6,7 @@
 //
 //	DATADIR/ACTIVE                     id of the active generation (write-temp, fsync, rename, fsync dir)
 //	DATADIR/HISTORY                    activation history, the stack rollback walks (same write discipline)
+//	DATADIR/LOADS                      the latest successful and the latest failed load (metrics, alerts)
 //	DATADIR/.lock                      flock serialising ACTIVE/HISTORY changes, id allocation and prunes
 //	DATADIR/snapshots/<gen>/           a complete generation: Pebble files + manifest.json
 //	DATADIR/snapshots/<gen>.tmp/       a generation being built; removed at start-up unless its build lives

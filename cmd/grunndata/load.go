@@ -10,9 +10,11 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"text/tabwriter"
+	"time"
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/grunndata/grunndata/index"
 	"github.com/grunndata/grunndata/loader"
 )
 
@@ -63,8 +65,12 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *delta != "" {
 		run = loader.RunDelta
 	}
+	start := time.Now()
 	rep, err := run(ctx, cfg)
 	printLoadReport(stdout, &rep)
+	if rerr := index.RecordLoad(*data, loadOutcome(start, *delta != "", &rep, err)); rerr != nil {
+		fmt.Fprintf(stderr, "grunndata load: record the outcome in %s: %v\n", index.LoadStatusName, rerr)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "grunndata load: %v\n", err)
 		if errors.Is(err, loader.ErrTooManyRejects) {
@@ -161,4 +167,28 @@ func hasRejects(rep *loader.Report) bool {
 		}
 	}
 	return false
+}
+
+// loadOutcome is what the data directory remembers of a load (index.LOADS):
+// the server reports it as metrics, and alerts fire on a failed load and on
+// a rising reject ratio.
+func loadOutcome(start time.Time, delta bool, rep *loader.Report, err error) index.LoadOutcome {
+	o := index.LoadOutcome{At: time.Now().UTC(), Generation: rep.Generation, Parent: rep.Parent, Delta: delta,
+		Seconds: time.Since(start).Seconds(), Activated: rep.Activated,
+		Records: map[string]int64{}, Rejects: map[string]int64{}}
+	if err != nil {
+		o.Error = err.Error()
+	}
+	if delta {
+		for _, f := range rep.Feeds {
+			o.Records[f.Feed] += f.Items
+			o.Rejects[f.Feed] += f.Rejects
+		}
+		return o
+	}
+	for _, s := range rep.Registers {
+		o.Records[s.Register] += s.Records
+		o.Rejects[s.Register] += s.Rejects
+	}
+	return o
 }

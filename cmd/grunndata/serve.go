@@ -78,6 +78,7 @@ type Main struct {
 	adminLn  net.Listener
 	security securityState
 	fleet    fleetState
+	ops      *opsMetrics
 	done     chan struct{}
 	hup      chan os.Signal
 	serveErr chan error
@@ -104,6 +105,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	reg := prometheus.NewRegistry()
+	m.ops = newOpsMetrics(reg, cfg.DataDir)
 	if err := m.setupFleet(&cfg); err != nil {
 		m.Close()
 		return err

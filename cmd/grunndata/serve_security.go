@@ -150,7 +150,8 @@ func (m *Main) setupSecurity(cfg *ServeConfig) error {
 		if dir == "" {
 			dir = filepath.Join(cfg.DataDir, "audit")
 		}
-		a, err := server.OpenAudit(server.AuditConfig{Dir: dir, MaxFileBytes: c.AuditMaxMB << 20, NoSync: c.AuditNoSync})
+		a, err := server.OpenAudit(server.AuditConfig{Dir: dir, MaxFileBytes: c.AuditMaxMB << 20, NoSync: c.AuditNoSync,
+			Observe: m.ops.observeAudit})
 		if err != nil {
 			return fmt.Errorf("open audit log: %w", err)
 		}
