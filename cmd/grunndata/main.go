@@ -36,6 +36,8 @@ func commands() []command {
 		{"nats", "run an embedded NATS server with JetStream (development and tests)", runNATS},
 		{"publish", "upload a generation to the fleet's object store and make it the fleet's active one", runPublish},
 		{"fleet", "activate, roll back or show the fleet's generation and replicas", runFleet},
+		{"backup", "back up the AIN store and the audit log into one verified archive (also while serving)", runBackup},
+		{"restore", "restore the AIN store and the audit log from a backup archive", runRestore},
 		{"examples", "print curl commands that work against a data directory", runExamples},
 		{"bench", "load-test a running server: open or closed loop, HDR latency report", runBench},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) int {

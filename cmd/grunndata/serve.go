@@ -155,6 +155,9 @@ func (m *Main) Run(ctx context.Context) error {
 		gen = g.ID()
 	}
 	m.Log.Info("serving", "api", m.apiLn.Addr().String(), "admin", m.adminLn.Addr().String(), "generation", gen)
+	if err := writeServing(cfg.DataDir, m.adminLn.Addr().String()); err != nil {
+		m.Log.Warn("record the admin address for grunndata backup", "err", err)
+	}
 	return nil
 }
 
@@ -296,6 +299,7 @@ func (m *Main) Close() error {
 	if m.done != nil {
 		close(m.done)
 		signal.Stop(m.hup)
+		removeServing(m.Config.DataDir, m.adminLn.Addr().String())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

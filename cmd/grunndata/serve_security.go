@@ -46,10 +46,11 @@ type securityState struct {
 // securityAdminRoutes are the admin listener's security routes:
 // GET /admin/audit?subject=NIN ("who looked this person up").
 func (m *Main) securityAdminRoutes() map[string]http.Handler {
-	if m.security.auditDir == "" {
-		return nil
+	routes := map[string]http.Handler{"/admin/backup": m.backupHandler()} // backup.go
+	if m.security.auditDir != "" {
+		routes["/admin/audit"] = server.AuditHandler(m.security.auditDir)
 	}
-	return map[string]http.Handler{"/admin/audit": server.AuditHandler(m.security.auditDir)}
+	return routes
 }
 
 type authFlag struct{ off *bool }
