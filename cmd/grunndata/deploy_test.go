@@ -96,4 +96,3 @@ func TestMetricsForDeploy(t *testing.T) {
 		}
 	}
 }
-
