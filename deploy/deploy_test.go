@@ -188,3 +188,32 @@ func read(t *testing.T, name string) string {
 	}
 	return string(b)
 }
+
+// TestAlertRunbookLinks: every alert's runbook annotation points to a
+// section of docs/runbook.md that exists, and the runbook names the alert.
+func TestAlertRunbookLinks(t *testing.T) {
+	runbook := read(t, "../docs/runbook.md")
+	anchors := map[string]bool{}
+	heading := regexp.MustCompile(`(?m)^#+ (.+)$`)
+	for _, m := range heading.FindAllStringSubmatch(runbook, -1) {
+		slug := strings.ToLower(strings.TrimSpace(m[1]))
+		slug = regexp.MustCompile(`[^a-z0-9 -]`).ReplaceAllString(slug, "")
+		anchors[strings.ReplaceAll(slug, " ", "-")] = true
+	}
+	rules := read(t, "prometheus/alerts.yml")
+	links := regexp.MustCompile(`runbook: docs/runbook\.md#([a-z0-9-]+)`).FindAllStringSubmatch(rules, -1)
+	if len(links) < 10 {
+		t.Fatalf("only %d runbook links in alerts.yml", len(links))
+	}
+	for _, l := range links {
+		if !anchors[l[1]] {
+			t.Errorf("alerts.yml links docs/runbook.md#%s, which has no such section", l[1])
+		}
+	}
+	for _, a := range alertDef.FindAllStringSubmatch(rules, -1) {
+		name := strings.TrimSuffix(a[1], "Lists")
+		if !strings.Contains(runbook, name) {
+			t.Errorf("docs/runbook.md does not mention the alert %s", a[1])
+		}
+	}
+}
