@@ -401,6 +401,10 @@ func (m *Main) backupHandler() http.Handler {
 			http.Error(w, "POST makes a backup", http.StatusMethodNotAllowed)
 			return
 		}
+		if m.security.ain == nil {
+			http.Error(w, "this server keeps its AINs in the fleet's NATS key-value bucket, not in DATADIR/ain: back up NATS JetStream (docs/runbook.md)", http.StatusConflict)
+			return
+		}
 		w.Header().Set("Content-Type", "application/gzip")
 		w.Header().Set("Content-Disposition", `attachment; filename="grunndata-backup.tar.gz"`)
 		start := time.Now()
