@@ -15,8 +15,8 @@ import (
 )
 
 // notServedSingleNode are metrics deploy/ uses that a single-node server
-// without them does not export: the fleet's (replicas in fleet mode) and
-// the AR certificate checks'.
+// does not export: the fleet's (index/fleet, replicas in fleet mode only)
+// and the AR certificate checks' (registry.CertReport).
 var notServedSingleNode = map[string]bool{
 	"grunndata_fleet_connected":                   true,
 	"grunndata_fleet_generation_lag":              true,
