@@ -69,6 +69,9 @@ func (r *run) loadCerts() error {
 	if err != nil {
 		return err
 	}
+	if err := r.addOrgnrIndex(orgnrs); err != nil {
+		return err
+	}
 	owners := map[uint32]byte{} // party → slots it holds itself
 	warned := map[registry.Rule]int{}
 	warn := func(rule registry.Rule, line int, her uint32, detail string) {
@@ -222,6 +225,28 @@ func sortEntries(es []registry.CertEntry) {
 		}
 		return es[i].Times.NotBefore > es[j].Times.NotBefore
 	})
+}
+
+// addOrgnrIndex writes orgnr → HER-id of the AR organisation (the lowest
+// HER-id when several organisations share a number).
+func (r *run) addOrgnrIndex(orgnrs map[uint32]string) error {
+	first := map[string]uint32{}
+	for her, o := range orgnrs {
+		if cur, ok := first[o]; !ok || her < cur {
+			first[o] = her
+		}
+	}
+	for o, her := range first {
+		n, err := registry.ParseOrgnr([]byte(o))
+		if err != nil {
+			continue // the AR stage checked it; an index entry without a valid number is not ours to serve
+		}
+		k := registry.CertOrgnrKey(n)
+		if err := r.b.Add(k.Bytes(), binary.BigEndian.AppendUint32(nil, her)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // loadTrust reads the CA certificates and every CRL in certs/.

@@ -24,11 +24,18 @@ import (
 //	               the party it inherits them from (its parent organisation)
 //	'V' + HER-id → CertSet: current and replaced certificates (history)
 //	'q' + field + value (≤ 16 bytes, lower case) + 0 + HER-id + usage → CertSearch
+//	'W' + orgnr (9 digits) → HER-id (uint32 BE) of the AR organisation with
+//	               that number (the lowest HER-id when several): the point
+//	               read behind the by-orgnr lookup
 const (
 	RegCertificates Register = 'C'
 	IdxCertHistory  Register = 'V'
 	IdxCertSearch   Register = 'q'
+	IdxCertOrgnr    Register = 'W'
 )
+
+// CertOrgnrKey is the key of the organisation-number index.
+func CertOrgnrKey(o Orgnr) Key { return digitsKey(IdxCertOrgnr, o[:]) }
 
 // CertUsage is the slot a certificate is registered in.
 type CertUsage byte
@@ -429,10 +436,6 @@ func AppendCertEntries(dst, v []byte, u CertUsage, mask byte, now int64, inherit
 	}
 	return dst, owner, imask, it.Err()
 }
-
-// CertKey is the key of a party's current certificates (RegCertificates) or
-// history (IdxCertHistory).
-func CertKey(r Register, herID uint32) Key { return SerialKey(r, uint64(herID)) }
 
 // Search fields of IdxCertSearch (SearchCertificatesFor*(sn, cn, ou)).
 const (

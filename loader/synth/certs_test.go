@@ -91,3 +91,44 @@ func TestCertificatesFollowAR(t *testing.T) {
 		t.Errorf("%d of %d organisations have certificates: want most, not all", with, orgs)
 	}
 }
+
+// BenchmarkCertificates issues the certificates of the first AR records of
+// the national preset and reports the cost per certificate, and how many
+// certificates the whole preset holds (b.ReportMetric), so the national
+// generation time can be read off: certs × ns/cert ÷ workers.
+func BenchmarkCertificates(b *testing.B) {
+	p, err := LookupPreset("national")
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := newWorld(p, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pk, err := w.newPKI()
+	if err != nil {
+		b.Fatal(err)
+	}
+	total := 0
+	for k := 0; k < w.arTotal; k++ {
+		if _, ok := w.certParty(k); ok {
+			total += 2
+			for slot := range 2 {
+				if w.certSlot(k, slot).replaced {
+					total++
+				}
+			}
+		}
+	}
+	enc := w.encodeCerts(pk)
+	var buf []byte
+	n := 0
+	for i := 0; b.Loop(); i++ {
+		lo := (i * 50) % w.arTotal
+		var c int
+		buf, c = enc(buf[:0], lo, min(lo+50, w.arTotal), nil)
+		n += c
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(max(n, 1)), "ns/cert")
+	b.ReportMetric(float64(total), "certs-national")
+}
