@@ -118,8 +118,13 @@ func (m *Main) Run(ctx context.Context) error {
 	// The whole admin listener needs grunndata:admin when authentication is
 	// on, except /healthz, /readyz and /metrics (RequireAdmin); AdminAuth is
 	// the seam for checks on the snapshot routes alone.
+	extra := map[string]http.Handler{"/admin/certificates": server.CertReportHandler(m.store, cfg.Server.Clock)}
+	for p, h := range m.securityAdminRoutes() {
+		extra[p] = h
+	}
+	reg.MustRegister(server.NewCertCollector(m.store, cfg.Server.Clock))
 	adminHandler := server.RequireAdmin(m.security.auth, server.NewAdmin(server.AdminConfig{Status: m.status,
-		Cache: m.cache, Registry: reg, Snapshots: snapshotAdmin{m}, Extra: m.securityAdminRoutes(),
+		Cache: m.cache, Registry: reg, Snapshots: snapshotAdmin{m}, Extra: extra,
 		ReadyDetail: m.fleetReadyDetail()}))
 	if m.apiLn, err = net.Listen("tcp", cfg.Addr); err != nil {
 		m.Close()

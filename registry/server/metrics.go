@@ -33,13 +33,20 @@ const (
 	routeSOAPAR
 	routeSOAPHPR
 	routeSOAPFLR
+	routePartyCerts
+	routePartyCertHistory
+	routePartyCertFallback
+	routeOrgCerts
+	routeCertSearch
 	numRoutes
 )
 
 var routeNames = [numRoutes]string{"none", "communication-party", "organisation", "resh", "personnel", "gp-contract",
 	"person-lookup", "personnel-lookup", "gp-lookup", "communication-party-children", "communication-party-search",
 	"organisation-subunits", "person-bulk", "gp-bulk", "codes", "ain", "gp-contract-list", "person-search", "personnel-search", "events",
-	"soap-ar", "soap-hpr", "soap-flr"}
+	"soap-ar", "soap-hpr", "soap-flr",
+	"communication-party-certificates", "communication-party-certificate-history", "communication-party-certificate-fallback",
+	"organisation-certificates", "certificate-search"}
 
 // statuses the API answers with; anything else is counted as "other".
 var statusCodes = []int{200, 201, 400, 401, 403, 404, 405, 410, 413, 415, 429, 500, 503}

@@ -43,6 +43,9 @@ type Config struct {
 	Audit *Audit
 	// AIN is the store of allocated AINs; nil disables POST /v1/ain.
 	AIN registry.AINStore
+	// Clock is the instant certificate statuses are evaluated at; nil is
+	// time.Now.
+	Clock func() time.Time
 }
 
 // DefaultConfig returns production defaults.
@@ -207,6 +210,9 @@ var (
 
 // classify returns the route of path and the id bytes in it.
 func classify(path []byte) (route, []byte) {
+	if rt, id, ok := classifyCerts(path); ok {
+		return rt, id
+	}
 	switch {
 	case bytes.Equal(path, pPersons):
 		return routePersonLookup, nil
@@ -261,28 +267,33 @@ func classify(path []byte) (route, []byte) {
 
 // routeScopes is the scope each route needs (any one of them).
 var routeScopes = [numRoutes]Scope{
-	routeParty:           ScopeOrganisationRead,
-	routeOrganisation:    ScopeOrganisationRead,
-	routeResh:            ScopeOrganisationRead,
-	routePersonnel:       ScopePersonnelRead,
-	routeGPContract:      ScopeGPRead,
-	routePersonLookup:    ScopePersonRead | ScopePersonReadProtected,
-	routePersonnelLookup: ScopePersonnelRead,
-	routeGPLookup:        ScopeGPRead,
-	routePartyChildren:   ScopeOrganisationRead,
-	routePartySearch:     ScopeOrganisationRead,
-	routeSubunits:        ScopeOrganisationRead,
-	routePersonBulk:      ScopePersonRead | ScopePersonReadProtected,
-	routeGPBulk:          ScopeGPRead,
-	routeCodes:           ^Scope(0), // any authenticated caller
-	routeAIN:             ScopeAINWrite,
-	routeGPContractList:  ScopeGPRead,
-	routePersonSearch:    ScopePersonRead | ScopePersonReadProtected,
-	routePersonnelSearch: ScopePersonnelRead,
-	routeEvents:          ^Scope(0), // per feed: see eventScopes
-	routeSOAPAR:          ScopeOrganisationRead,
-	routeSOAPHPR:         ScopePersonnelRead,
-	routeSOAPFLR:         ScopeGPRead,
+	routeParty:             ScopeOrganisationRead,
+	routeOrganisation:      ScopeOrganisationRead,
+	routeResh:              ScopeOrganisationRead,
+	routePersonnel:         ScopePersonnelRead,
+	routeGPContract:        ScopeGPRead,
+	routePersonLookup:      ScopePersonRead | ScopePersonReadProtected,
+	routePersonnelLookup:   ScopePersonnelRead,
+	routeGPLookup:          ScopeGPRead,
+	routePartyChildren:     ScopeOrganisationRead,
+	routePartySearch:       ScopeOrganisationRead,
+	routeSubunits:          ScopeOrganisationRead,
+	routePersonBulk:        ScopePersonRead | ScopePersonReadProtected,
+	routeGPBulk:            ScopeGPRead,
+	routeCodes:             ^Scope(0), // any authenticated caller
+	routeAIN:               ScopeAINWrite,
+	routeGPContractList:    ScopeGPRead,
+	routePersonSearch:      ScopePersonRead | ScopePersonReadProtected,
+	routePersonnelSearch:   ScopePersonnelRead,
+	routeEvents:            ^Scope(0), // per feed: see eventScopes
+	routeSOAPAR:            ScopeOrganisationRead,
+	routeSOAPHPR:           ScopePersonnelRead,
+	routeSOAPFLR:           ScopeGPRead,
+	routePartyCerts:        ScopeOrganisationRead,
+	routePartyCertHistory:  ScopeOrganisationRead,
+	routePartyCertFallback: ScopeOrganisationRead,
+	routeOrgCerts:          ScopeOrganisationRead,
+	routeCertSearch:        ScopeOrganisationRead,
 }
 
 var hdrAuthorization = []byte("Authorization")
@@ -336,6 +347,8 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 			status = s.getOnly(ctx, func() int { return s.listContracts(ctx) })
 		case routeSOAPAR, routeSOAPHPR, routeSOAPFLR:
 			status = s.serveSOAP(ctx, rt, p, start)
+		case routePartyCerts, routePartyCertHistory, routePartyCertFallback, routeOrgCerts, routeCertSearch:
+			status = s.serveCerts(ctx, rt, idb)
 		case routeParty:
 			status = s.getSerial(ctx, idb, registry.IDHerID, registry.RegParty)
 		case routeOrganisation:
