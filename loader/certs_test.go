@@ -320,3 +320,68 @@ func writeGzipLines(t *testing.T, path string, lines []string) {
 		t.Fatal(err)
 	}
 }
+
+// TestCertificateChangesInFeed: a reload whose certificate index drops one
+// party's certificates and another's signing certificate gives
+// communication-parties events keyed by the certificate family: a delete
+// and an upsert.
+func TestCertificateChangesInFeed(t *testing.T) {
+	src := loadertest.Dataset(t)
+	data := t.TempDir()
+	loadertest.Load(t, src, data)
+	path := filepath.Join(src, "certs", "certificates.jsonl.gz")
+	lines := readGzipLines(t, path)
+	var keep []string
+	dropped, changed := uint32(0), uint32(0)
+	for _, l := range lines {
+		var rec struct {
+			HerID uint32 `json:"herId"`
+			Usage string `json:"usage"`
+		}
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case dropped == 0 || rec.HerID == dropped:
+			dropped = rec.HerID // the first party loses its certificates
+			continue
+		case (changed == 0 || rec.HerID == changed) && rec.Usage == "signature":
+			changed = rec.HerID // the next party loses its signing certificate
+			continue
+		}
+		keep = append(keep, l)
+	}
+	writeGzipLines(t, path, keep)
+	loadertest.Load(t, src, data)
+
+	st, err := index.Open(index.Config{Dir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	v, err := st.Acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Release()
+	got := map[string]bool{}
+	err = v.Scan([]byte{byte(registry.IdxEvents), 'A'}, nil, func(k, val []byte) bool {
+		typ, pk, ok := registry.DecodeEventValue(val)
+		if ok && registry.Register(pk[0]) == registry.RegCertificates {
+			got[string(typ)+itoa(int(binary.BigEndian.Uint32(pk[1:])))] = true
+		}
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got["d"+itoa(int(dropped))] {
+		t.Errorf("no delete event for party %d: %v", dropped, got)
+	}
+	if !got["u"+itoa(int(changed))] {
+		t.Errorf("no upsert event for party %d: %v", changed, got)
+	}
+	if len(got) > 20 {
+		t.Errorf("%d certificate events for two changed parties (and the children of the first): %v", len(got), got)
+	}
+}

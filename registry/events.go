@@ -30,7 +30,7 @@ type EventRegister struct {
 var EventRegisters = []EventRegister{
 	{"persons", 'N', []Register{RegPerson}},
 	{"organisations", 'O', []Register{RegOrganisation}},
-	{"communication-parties", 'A', []Register{RegParty}},
+	{"communication-parties", 'A', []Register{RegParty, RegCertificates}},
 	{"personnel", 'H', []Register{RegPersonnel}},
 	{"gp", 'G', []Register{RegGPContract, RegGPPatient}},
 }

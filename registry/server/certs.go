@@ -477,3 +477,30 @@ func (c *CertCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(dCertsExpiring, prometheus.GaugeValue, float64(soon))
 	ch <- prometheus.MustNewConstMetric(dCertsRevoked, prometheus.GaugeValue, float64(revoked))
 }
+
+// appendCertEvent appends the entity of a certificate change in the
+// communication-parties feed: the party's certificates as the lookup
+// answers them now (own and inherited). Parties that inherit the changed
+// certificates get no event of their own: their answers follow the owner's.
+func (s *Server) appendCertEvent(out []byte, v registry.View, pk, val []byte) []byte {
+	her := binary.BigEndian.Uint32(pk[1:])
+	now := s.now()
+	start := len(out)
+	out = append(out, `,"type":"upsert","entity":{"herId":`...)
+	out = strconv.AppendUint(out, uint64(her), 10)
+	out = append(out, `,"evaluatedAt":"`...)
+	out = now.UTC().AppendFormat(out, time.RFC3339)
+	out = append(out, `","certificates":[`...)
+	first := true
+	out, owner, mask, err := registry.AppendCertEntries(out, val, 0, 0xff, now.Unix(), false, &first)
+	if err == nil && owner != 0 && mask != 0 {
+		k := registry.SerialKey(registry.RegCertificates, uint64(owner))
+		if ov, gerr := s.cache.Get(v, &k); gerr == nil {
+			out, _, _, err = registry.AppendCertEntries(out, ov, 0, mask, now.Unix(), true, &first)
+		}
+	}
+	if err != nil {
+		return append(out[:start], `,"type":"delete"}`...)
+	}
+	return append(out, "]}}"...)
+}

@@ -266,3 +266,26 @@ func TestCertificateGaugesAndReport(t *testing.T) {
 		t.Errorf("days=-1: %d", rec.Code)
 	}
 }
+
+// TestCertificateEvents: a certificate change in the communication-parties
+// feed carries the party's certificates as the lookup answers them.
+func TestCertificateEvents(t *testing.T) {
+	s, st := newCertServer(t, func() time.Time { return certNoon })
+	st.data[string(registry.EventKey('A', 1))] = registry.AppendEventValue(nil, registry.EventUpsert, []byte{byte(registry.RegCertificates), 0, 1, 0x38, 0x82})
+	st.data[string(registry.EventKey('A', 2))] = registry.AppendEventValue(nil, registry.EventDelete, []byte{byte(registry.RegCertificates), 0, 1, 0x38, 0x85})
+	st.data[string(registry.EventMetaKey('A'))] = registry.AppendEventRange(nil, 1, 2)
+	ctx := request("GET", "/v1/events/communication-parties?after=0", nil)
+	s.Handle(ctx)
+	body := string(ctx.Response.Body())
+	if ctx.Response.StatusCode() != 200 || !json.Valid(ctx.Response.Body()) {
+		t.Fatalf("%d %s", ctx.Response.StatusCode(), body)
+	}
+	for _, want := range []string{
+		`{"seq":1,"kind":"certificates","id":80002,"type":"upsert","entity":{"herId":80002,"evaluatedAt":"2026-06-01T12:00:00Z","certificates":[{"usage":"encryption","status":"valid","inherited":true,"ownerHerId":80001`,
+		`{"seq":2,"kind":"certificates","id":80005,"type":"delete"}`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("feed lacks %s:\n%s", want, body)
+		}
+	}
+}

@@ -21,7 +21,7 @@ var eventScopes = map[string]Scope{
 // eventID renders a primary key as the id clients know.
 func eventID(out []byte, key []byte) []byte {
 	switch registry.Register(key[0]) {
-	case registry.RegParty, registry.RegPersonnel, registry.RegResh:
+	case registry.RegParty, registry.RegPersonnel, registry.RegResh, registry.RegCertificates:
 		return strconv.AppendUint(out, uint64(binary.BigEndian.Uint32(key[1:])), 10)
 	case registry.RegGPContract:
 		return strconv.AppendUint(out, binary.BigEndian.Uint64(key[1:]), 10)
@@ -112,6 +112,9 @@ func (s *Server) events(ctx *fasthttp.RequestCtx, name []byte, p *Principal) int
 				out = append(out, `,"kind":"patient"`...)
 			}
 		}
+		if registry.Register(pk[0]) == registry.RegCertificates {
+			out = append(out, `,"kind":"certificates"`...)
+		}
 		out = append(out, `,"id":`...)
 		out = eventID(out, pk)
 		key := registry.RawKey(pk)
@@ -119,6 +122,8 @@ func (s *Server) events(ctx *fasthttp.RequestCtx, name []byte, p *Principal) int
 		switch {
 		case typ == registry.EventDelete || gerr != nil:
 			out = append(out, `,"type":"delete"}`...)
+		case registry.Register(pk[0]) == registry.RegCertificates:
+			out = s.appendCertEvent(out, v, pk, val)
 		default:
 			flags, full, restricted, derr := registry.DecodeValue(val)
 			switch {
