@@ -58,6 +58,17 @@ func runExamples(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if k := first(registry.RegOrganisation, nil); k != nil {
 		fmt.Fprintf(stdout, "curl -s%s %s/v1/organisations/%s\n", auth, base, k)
 	}
+	// Certificates: a service that inherits its organisation's (the answer
+	// says inherited: true) and an organisation's by its orgnr.
+	if k := first(registry.RegCertificates, func(_, val []byte) bool {
+		_, owner, mask, err := registry.OpenCertSet(val)
+		return err == nil && owner != 0 && mask&registry.CertMaskEncryption != 0
+	}); k != nil {
+		fmt.Fprintf(stdout, "curl -s%s '%s/v1/communication-parties/%d/certificates?usage=encryption'\n", auth, base, binary.BigEndian.Uint32(k))
+	}
+	if k := first(registry.IdxCertOrgnr, nil); k != nil {
+		fmt.Fprintf(stdout, "curl -s%s %s/v1/organisations/%s/certificates\n", auth, base, k)
+	}
 	// A person with a GP, so that the GP lookup works with the same number.
 	if k := first(registry.RegGPPatient, nil); k != nil {
 		fmt.Fprintf(stdout, "curl -s%s -H 'Content-Type: application/json' -d '{\"nin\":\"%s\"}' %s/v1/persons/lookup\n", auth, k, base)
