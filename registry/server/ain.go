@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
@@ -28,6 +29,13 @@ func (r *ainRequest) validate() string {
 	}{{"givenName", r.GivenName, 200}, {"familyName", r.FamilyName, 200}, {"notes", r.Notes, 1000}} {
 		if !utf8.ValidString(f.v) || utf8.RuneCountInString(f.v) > f.max {
 			return f.name + " must be valid text of at most " + itoa(f.max) + " characters"
+		}
+		for _, r := range f.v {
+			// Control characters are never part of a name; notes may have
+			// line breaks and tabs.
+			if unicode.IsControl(r) && (f.name != "notes" || r != '\n' && r != '\t' && r != '\r') {
+				return f.name + " must not contain control characters"
+			}
 		}
 	}
 	if r.BirthDate != "" {
@@ -59,10 +67,6 @@ func (s *Server) allocateAIN(ctx *fasthttp.RequestCtx, p *Principal, start time.
 	if st := checkJSONPost(ctx); st != 0 {
 		return st
 	}
-	if s.cfg.AIN == nil {
-		writeProblem(ctx, 503, bodyNoAIN)
-		return 503
-	}
 	var req ainRequest
 	body := ctx.PostBody()
 	if len(bytes.TrimSpace(body)) > 0 {
@@ -74,6 +78,10 @@ func (s *Server) allocateAIN(ctx *fasthttp.RequestCtx, p *Principal, start time.
 	}
 	if msg := req.validate(); msg != "" {
 		return writeInvalidBody(ctx, msg)
+	}
+	if s.cfg.AIN == nil {
+		writeProblem(ctx, 503, bodyNoAIN)
+		return 503
 	}
 	now := time.Now().UTC()
 	build := func(n registry.NIN) []byte {

@@ -20,6 +20,7 @@ var (
 	errBodyEmpty   = &errBody{"empty body: send {\"nin\":\"<11 digits>\"}"}
 	errBodyNoNIN   = &errBody{"missing field \"nin\""}
 	errBodyNINType = &errBody{"field \"nin\" must be a string"}
+	errBodyUnknown = &errBody{"unknown field: the body is {\"nin\":\"<11 digits>\"} and nothing else"}
 )
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -82,8 +83,9 @@ func parseNINBodySlow(b []byte) ([]byte, error) {
 		case errors.Is(err, io.EOF):
 			return nil, errBodyEmpty
 		default:
-			// Unknown field errors name the field, never a value.
-			return nil, &errBody{err.Error()}
+			// An unknown field error names the key, and a key can be a
+			// person number: never echo it.
+			return nil, errBodyUnknown
 		}
 	}
 	if dec.More() {
@@ -99,15 +101,26 @@ func parseNINBodySlow(b []byte) ([]byte, error) {
 	return []byte(s), nil
 }
 
-// checkJSONPost answers 405 to anything but POST and 415 to a body declared
-// as something other than JSON; it returns the status written, or 0.
+// checkJSONPost answers 405 to anything but POST and 415 to a body not
+// declared as JSON (a missing Content-Type included); it returns the status
+// written, or 0.
 func checkJSONPost(ctx *fasthttp.RequestCtx) int {
 	if !ctx.IsPost() {
 		return writeMethodNotAllowed(ctx, "POST")
 	}
-	if ct := ctx.Request.Header.ContentType(); len(ct) > 0 && !bytes.HasPrefix(ct, ctJSONPrefix) {
+	if !isJSONMediaType(ctx.Request.Header.ContentType()) {
 		writeProblem(ctx, 415, bodyMediaType)
 		return 415
 	}
 	return 0
+}
+
+// isJSONMediaType reports whether a Content-Type value is application/json,
+// compared case-insensitively (RFC 9110 §8.3.1), with or without parameters
+// (charset=utf-8). application/jsonx and an empty value are not.
+func isJSONMediaType(ct []byte) bool {
+	if i := bytes.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	return bytes.EqualFold(bytes.TrimSpace(ct), ctJSONPrefix)
 }

@@ -170,12 +170,33 @@ func offsetCursor(ctx *fasthttp.RequestCtx) (limit, offset, status int) {
 		writeProblem(ctx, 400, bodyBadCursor)
 		return 0, 0, 400
 	}
-	n, err := strconv.Atoi(string(after[1:]))
-	if err != nil || n < 0 {
+	n, ok := parseOffset(after[1:])
+	if !ok {
 		writeProblem(ctx, 400, bodyBadCursor)
 		return 0, 0, 400
 	}
 	return limit, n, 0
+}
+
+// maxOffset bounds an offset cursor: far beyond any result list (searches
+// examine at most maxCandidates entries), far below an int overflow when the
+// page size is added.
+const maxOffset = 1_000_000_000
+
+// parseOffset parses the digits of an offset cursor: ASCII digits only (no
+// sign), at most maxOffset.
+func parseOffset(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 10 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, n <= maxOffset
 }
 
 func appendOffsetCursor(out []byte, next int, more bool) []byte {

@@ -23,6 +23,7 @@ const (
 	CodeNoRoute           = "no_route"
 	CodeUnavailable       = "unavailable"
 	CodeInternal          = "internal"
+	CodeInvalidName       = "invalid_name"
 )
 
 // problem is an application/problem+json body.

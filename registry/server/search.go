@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/valyala/fasthttp"
 
@@ -91,6 +92,9 @@ func (s *Server) searchPersons(ctx *fasthttp.RequestCtx, p *Principal, start tim
 	}
 	if msg := q.validate(); msg != "" {
 		return writeInvalidBody(ctx, msg)
+	}
+	if st := checkNames(ctx, "familyName", q.FamilyName, "givenName", q.GivenName); st != 0 {
+		return st
 	}
 	limit, offset, st := bodyPage(ctx, q.Limit, q.Cursor)
 	if st != 0 {
@@ -275,6 +279,43 @@ func rankBefore(aExact, bExact bool, aFamily, bFamily, aGiven, bGiven string) (b
 	return false, true
 }
 
+// minNameLetters is the fewest letters a name term (a word of a name
+// filter) must have. A term without letters ("*", "-", ".", "\u0000",
+// digits) folds to nothing and would match every person; a one-letter term
+// is a prefix of a large share of them.
+const minNameLetters = 2
+
+// checkNames answers 400 invalid_name when a given name filter (pairs of
+// field name and value; empty values are not given) has a term with fewer
+// than minNameLetters letters; it returns the status written, or 0. Terms
+// are the space-separated words as the caller spelled them ("Aa" and
+// "O'Brien" qualify, "-", "K." and "12" do not).
+func checkNames(ctx *fasthttp.RequestCtx, fieldValue ...string) int {
+	for i := 0; i+1 < len(fieldValue); i += 2 {
+		field, v := fieldValue[i], fieldValue[i+1]
+		if v == "" {
+			continue
+		}
+		terms := strings.Fields(v)
+		ok := len(terms) > 0
+		for _, t := range terms {
+			letters := 0
+			for _, r := range t {
+				if unicode.IsLetter(r) {
+					letters++
+				}
+			}
+			ok = ok && letters >= minNameLetters
+		}
+		if !ok {
+			writeProblem(ctx, 400, problemBody(400, CodeInvalidName, "Invalid name",
+				"every word of "+field+" needs at least "+strconv.Itoa(minNameLetters)+" letters (a name without letters would match everyone)", "", field))
+			return 400
+		}
+	}
+	return 0
+}
+
 func truncWord(w string) string {
 	if len(w) > registry.MaxWordKey {
 		return w[:registry.MaxWordKey]
@@ -287,8 +328,7 @@ func decodeOffsetCursor(c string) (int, bool) {
 	if err != nil || len(b) < 2 || b[0] != 'o' {
 		return 0, false
 	}
-	n, err := strconv.Atoi(string(b[1:]))
-	return n, err == nil && n >= 0
+	return parseOffset(b[1:])
 }
 
 type personnelQuery struct {
@@ -319,6 +359,9 @@ func (s *Server) searchPersonnel(ctx *fasthttp.RequestCtx) int {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&q); err != nil || dec.More() {
 		return writeInvalidBody(ctx, "body must be a JSON object with name, givenName, familyName, category, speciality, limit, cursor")
+	}
+	if st := checkNames(ctx, "name", q.Name, "givenName", q.GivenName, "familyName", q.FamilyName); st != 0 {
+		return st
 	}
 	name, given, family := registry.NameTokens(q.Name), registry.NameTokens(q.GivenName), registry.NameTokens(q.FamilyName)
 	switch {

@@ -387,8 +387,14 @@ func (s *Server) getSerial(ctx *fasthttp.RequestCtx, idb []byte, t registry.IDTy
 			return s.writePersonnel(ctx, v, &k)
 		})
 	case registry.RegResh:
-		args := ctx.QueryArgs()
-		children, ancestors := args.GetBool("children"), args.GetBool("ancestors")
+		children, ok1 := boolArg(ctx, "children")
+		if !ok1 {
+			return 400
+		}
+		ancestors, ok2 := boolArg(ctx, "ancestors")
+		if !ok2 {
+			return 400
+		}
 		if children || ancestors {
 			return s.reshTree(ctx, id, children, ancestors)
 		}
@@ -398,6 +404,19 @@ func (s *Server) getSerial(ctx *fasthttp.RequestCtx, idb []byte, t registry.IDTy
 	status, _ := s.write(ctx, &sc.key, false)
 	scratchPool.Put(sc)
 	return status
+}
+
+// boolArg reads a boolean query parameter: absent, "true" or "false";
+// anything else answers 400 (as active= does on the search) and ok is false.
+func boolArg(ctx *fasthttp.RequestCtx, name string) (v, ok bool) {
+	switch b := ctx.QueryArgs().Peek(name); string(b) {
+	case "", "false":
+		return false, true
+	case "true":
+		return true, true
+	}
+	writeProblem(ctx, 400, problemBody(400, "invalid_parameter", "Invalid "+name, name+" must be true or false", "", name))
+	return false, false
 }
 
 // getOnly answers 405 to anything but GET and HEAD.
