@@ -206,33 +206,13 @@ func (r *run) loadFLR() error {
 				return nil // history: not the current GP
 			}
 			c.listLength++
-			period, _ := json.Marshal(pt.Period)
-			body = append(body[:0], `{"patientNin":`...)
-			body = appendQuoted(body, pt.NIN)
-			body = append(body, `,"gpContractId":`...)
-			body = appendInt(body, pt.ContractID)
-			body = append(body, `,"gpHerId":`...)
-			body = appendHer(body, c.gpHerID)
-			body = append(body, `,"period":`...)
-			body = append(body, period...)
-			body = append(body, `,"contract":`...)
-			body = append(body, c.json...)
-			body = append(body, '}')
-			// A protected patient's GP office gives away where the patient
-			// lives (lists are local): restricted callers get the GP
-			// association without the contract's office and municipality.
+			a := gpAnswer{nin: pt.NIN, contractID: pt.ContractID, gpHerID: c.gpHerID, contract: c.json}
+			a.period, _ = json.Marshal(pt.Period)
+			body = appendGPAnswer(body[:0], &a, false)
 			var restricted []byte
 			if pflags&registry.FlagRestricted != 0 {
-				restricted = append(rbody[:0], `{"patientNin":`...)
-				restricted = appendQuoted(restricted, pt.NIN)
-				restricted = append(restricted, `,"gpContractId":`...)
-				restricted = appendInt(restricted, pt.ContractID)
-				restricted = append(restricted, `,"gpHerId":`...)
-				restricted = appendHer(restricted, c.gpHerID)
-				restricted = append(restricted, `,"period":`...)
-				restricted = append(restricted, period...)
-				restricted = append(restricted, `,"patientAddressProtected":true}`...)
-				rbody = restricted
+				rbody = appendGPAnswer(rbody[:0], &a, true)
+				restricted = rbody
 			}
 			k := registry.GPPatientKey(n)
 			val = registry.AppendValue(val[:0], 0, body, restricted)
@@ -275,6 +255,41 @@ func (r *run) loadFLR() error {
 		}
 	}
 	return nil
+}
+
+// gpAnswer is a patient's current GP association: the answer to a GP
+// lookup.
+type gpAnswer struct {
+	nin        string
+	contractID int64
+	gpHerID    int64  // 0: null
+	period     []byte // JSON
+	contract   []byte // the contract's JSON
+}
+
+// appendGPAnswer is the one encoder of the GP answer; withheld derives the
+// view for callers without grunndata:person.read-protected when the patient
+// has a protected address (docs/security.md, "GP answers of protected
+// patients"). GP lists are local: the contract, its office, its doctors and
+// even the bare gpContractId or gpHerId (they resolve to the office address
+// through /v1/gp-contracts and /v1/communication-parties) say where the
+// patient lives. The withheld view keeps only that the patient has a GP;
+// the period goes too, since its start dates the patient's last move.
+func appendGPAnswer(dst []byte, a *gpAnswer, withheld bool) []byte {
+	dst = append(dst, `{"patientNin":`...)
+	dst = appendQuoted(dst, a.nin)
+	if withheld {
+		return append(dst, `,"gpWithheld":true,"patientAddressProtected":true}`...)
+	}
+	dst = append(dst, `,"gpContractId":`...)
+	dst = appendInt(dst, a.contractID)
+	dst = append(dst, `,"gpHerId":`...)
+	dst = appendHer(dst, a.gpHerID)
+	dst = append(dst, `,"period":`...)
+	dst = append(dst, a.period...)
+	dst = append(dst, `,"contract":`...)
+	dst = append(dst, a.contract...)
+	return append(dst, '}')
 }
 
 func appendHer(dst []byte, her int64) []byte {

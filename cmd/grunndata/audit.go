@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/grunndata/grunndata/index"
 	"github.com/grunndata/grunndata/registry"
 	"github.com/grunndata/grunndata/registry/server"
 )
@@ -44,13 +45,22 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stdout, "audit log %s: %d records, chain intact\n", *dir, n)
 		return 0
 	case "who-looked-up":
-		if _, _, err := registry.ParseNIN([]byte(*nin)); err != nil {
+		pn, _, err := registry.ParseNIN([]byte(*nin))
+		if err != nil {
 			fmt.Fprintf(stderr, "grunndata audit: --nin: %v\n", err)
 			return 2
 		}
+		numbers, err := personNumbers(*data, pn)
+		if err != nil {
+			// The serving process holds the generation: the numbers the log
+			// itself links are searched (GET /admin/audit on the running
+			// server also reads the person's numbers from the generation).
+			fmt.Fprintf(stderr, "grunndata audit: the person's numbers are not read from the generation (%v); searching the numbers the audit log links to the one given\n", err)
+			numbers = []string{*nin}
+		}
 		enc := json.NewEncoder(stdout)
 		n := 0
-		err := server.SearchAudit(*dir, *nin, func(r *server.AuditRecord) bool {
+		err = server.SearchAudit(*dir, numbers, func(r *server.AuditRecord) bool {
 			n++
 			if *asJSON {
 				enc.Encode(r)
@@ -70,4 +80,28 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 0
 	}
 	return usage()
+}
+
+// personNumbers returns every number of the person n names, as the active
+// generation of the data directory knows them (a person is stored under each
+// number they have had, and their record lists them all), so that accesses
+// by an old D-number and by the current fødselsnummer are found from either.
+// Without an active generation only n itself is searched.
+func personNumbers(dataDir string, n registry.NIN) ([]string, error) {
+	if active, err := index.ReadActive(dataDir); err != nil || active == "" {
+		return []string{string(n[:])}, nil
+	}
+	cfg := index.DefaultConfig(dataDir)
+	cfg.BlockCacheBytes = 8 << 20
+	s, err := index.Open(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	v, err := s.Acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer v.Release()
+	return server.PersonNumbers(v, n), nil
 }

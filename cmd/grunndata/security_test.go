@@ -205,13 +205,16 @@ func collectStrings(raw json.RawMessage, out *[]string) {
 
 // TestProtectedAddressSweep asks every person route about every protected
 // person with a restricted token and checks no byte of their addresses is in
-// any response; with the protected scope they are there (the control).
+// any response, and that their GP answer identifies no GP (gpWithheld); with
+// the protected scope they are there (the control). Then it loads a second
+// dataset and sweeps the persons and GP feeds the same way.
 func TestProtectedAddressSweep(t *testing.T) {
 	data, src := loadertest.Snapshot(t)
 	m, mint := authMain(t, data)
 	api := "http://" + m.APIAddr()
-	restricted := mint("grunndata:person.read", "grunndata:gp.read", "grunndata:personnel.read", "grunndata:organisation.read")
-	full := mint("grunndata:person.read-protected")
+	restricted := mint("grunndata:person.read", "grunndata:gp.read", "grunndata:personnel.read", "grunndata:organisation.read",
+		"grunndata:person.feed")
+	full := mint("grunndata:person.read-protected", "grunndata:gp.read", "grunndata:person.feed")
 	protected := protectedAddressValues(t, src)
 	routes := []string{"/v1/persons/lookup", "/v1/gp/lookup", "/v1/personnel/lookup", "/v1/persons/bulk", "/v1/gp/bulk"}
 	seen := 0
@@ -229,6 +232,20 @@ func TestProtectedAddressSweep(t *testing.T) {
 			for _, v := range vals {
 				if bytes.Contains(r.body, []byte(v)) {
 					t.Fatalf("%s leaks %s of a protected person to a restricted caller: %s", rt, v, r.body)
+				}
+			}
+			if rt == "/v1/gp/lookup" && r.status == 200 {
+				checkWithheldGP(t, rt, r.body)
+			}
+			if rt == "/v1/gp/bulk" {
+				var bulk struct {
+					Items []struct {
+						GP json.RawMessage `json:"gp"`
+					} `json:"items"`
+				}
+				json.Unmarshal(r.body, &bulk)
+				if len(bulk.Items) == 1 && bulk.Items[0].GP != nil {
+					checkWithheldGP(t, rt, bulk.Items[0].GP)
 				}
 			}
 			if rt == "/v1/persons/lookup" || rt == "/v1/persons/bulk" {
@@ -290,6 +307,65 @@ func TestProtectedAddressSweep(t *testing.T) {
 		seen++
 	}
 	t.Logf("%d protected persons swept over %d routes", seen, len(routes))
+
+	// The feeds: a second dataset makes every person and GP patient of it
+	// an upsert; no page may carry a protected person's address or GP.
+	src2 := loadSecondDataset(t, data)
+	waitFor(t, func() bool { return m.Store().Active().ID() == "000002" })
+	protected2 := protectedAddressValues(t, src2)
+	for _, feed := range []string{"persons", "gp"} {
+		items := feedItems(t, api, feed, restricted)
+		hits := 0
+		for _, it := range items {
+			var ev struct {
+				ID     string          `json:"id"`
+				Entity json.RawMessage `json:"entity"`
+			}
+			json.Unmarshal(it, &ev)
+			if protected2[ev.ID] == nil || ev.Entity == nil {
+				continue
+			}
+			hits++
+			checkProtectedObjects(t, "/v1/events/"+feed, it, protected2)
+			if feed == "persons" && !bytes.Contains(ev.Entity, []byte(`"addressesWithheld":true`)) {
+				t.Fatalf("persons feed: a protected person's entity is not withheld: %.300s", ev.Entity)
+			}
+		}
+		if hits == 0 {
+			t.Fatalf("the %s feed holds no protected person: the sweep proves nothing", feed)
+		}
+		// Control: with read-protected, the feed carries the full views.
+		fullItems := feedItems(t, api, feed, full)
+		control := false
+		for _, it := range fullItems {
+			control = control || bytes.Contains(it, []byte(`"gpContractId":`)) && feed == "gp"
+			for n, vals := range protected2 {
+				if feed == "persons" && bytes.Contains(it, []byte(`"id":"`+n+`"`)) && len(vals) > 0 && bytes.Contains(it, []byte(vals[0])) {
+					control = true
+				}
+			}
+			if control {
+				break
+			}
+		}
+		if !control {
+			t.Fatalf("the %s feed lacks the full view for read-protected (control)", feed)
+		}
+		// Every page was audited naming every subject on it.
+		audited := auditedSubjects(t, data)["events-"+feed]
+		for _, it := range items {
+			var ev struct {
+				ID   json.RawMessage `json:"id"`
+				Kind string          `json:"kind"`
+			}
+			json.Unmarshal(it, &ev)
+			var n string
+			if json.Unmarshal(ev.ID, &n) == nil && len(n) == 11 && !audited[n] {
+				t.Fatalf("the %s feed returned %s without an audit record naming them", feed, n)
+			}
+		}
+		t.Logf("%s feed: %d items, %d about protected persons", feed, len(items), hits)
+	}
 }
 
 const childEnv = "GRUNNDATA_TEST_AUDIT_CHILD"

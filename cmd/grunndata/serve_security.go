@@ -48,7 +48,7 @@ type securityState struct {
 func (m *Main) securityAdminRoutes() map[string]http.Handler {
 	routes := map[string]http.Handler{"/admin/backup": m.backupHandler()} // backup.go
 	if m.security.auditDir != "" {
-		routes["/admin/audit"] = server.AuditHandler(m.security.auditDir)
+		routes["/admin/audit"] = server.AuditHandler(m.security.auditDir, m.store)
 	}
 	return routes
 }

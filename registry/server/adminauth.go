@@ -3,6 +3,8 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/grunndata/grunndata/registry"
 )
 
 // RequireAdmin wraps an admin handler: the caller needs a valid bearer token
@@ -41,9 +43,11 @@ func writeHTTPProblem(w http.ResponseWriter, status int, body []byte) {
 
 // AuditHandler answers GET /admin/audit?subject=NIN: every audited access to
 // that person, oldest first, as a JSON array (the Normen question "who looked
-// this person up"). The subject travels in the query of an admin-only,
-// authenticated listener; it is never logged.
-func AuditHandler(dir string) http.Handler {
+// this person up"), by any of the person's numbers: the accesses under every
+// number the person has had (as store's active generation knows them) are
+// listed. The subject travels in the query of an admin-only, authenticated
+// listener; it is never logged.
+func AuditHandler(dir string, store registry.Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			w.Header().Set("Allow", "GET")
@@ -55,8 +59,20 @@ func AuditHandler(dir string) http.Handler {
 			writeHTTPProblem(w, 400, problemBody(400, CodeInvalidBody, "Missing subject", "give ?subject=<person number>", "", ""))
 			return
 		}
+		n, _, err := registry.ParseNIN([]byte(subject))
+		if err != nil {
+			writeHTTPProblem(w, 400, problemBody(400, CodeInvalidIdentifier, "Invalid subject", "subject must be a person number", "", "subject"))
+			return
+		}
+		numbers := []string{subject}
+		if store != nil {
+			if v, err := store.Acquire(); err == nil {
+				numbers = PersonNumbers(v, n)
+				v.Release()
+			}
+		}
 		out := []*AuditRecord{}
-		err := SearchAudit(dir, subject, func(rec *AuditRecord) bool {
+		err = SearchAudit(dir, numbers, func(rec *AuditRecord) bool {
 			c := *rec
 			out = append(out, &c)
 			return len(out) < 100000

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/grunndata/grunndata/registry"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,6 +16,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/grunndata/grunndata/registry"
 )
 
 // The audit log answers the Normen question "who looked this person up".
@@ -59,6 +62,7 @@ type AuditRecord struct {
 	OrgnrSupplier string    `json:"orgnrSupplier,omitempty"`
 	Route         string    `json:"route"`
 	Subjects      []string  `json:"subjects"`
+	Asked         []string  `json:"asked,omitempty"`
 	Status        int       `json:"status"`
 	DurationUs    int64     `json:"durationUs"`
 	Generation    string    `json:"generation,omitempty"`
@@ -211,13 +215,36 @@ func syncDirPath(dir string) error {
 
 // Entry is what a request contributes to its record.
 type Entry struct {
-	Principal  *Principal
-	Route      string
-	Subject    []byte   // a person number as stored (the record is the only place it is written)
-	Subjects   [][]byte // bulk requests: every valid number asked about
+	Principal *Principal
+	Route     string
+	// Subject is the person answered: their current number (the record is
+	// the only place it is written). Subjects are the persons of a request
+	// about many (bulk, search, feed pages).
+	Subject  []byte
+	Subjects [][]byte
+	// Asked is the number the caller sent when it is not Subject (an old
+	// D-number, say); AskedAll lists those of a bulk request. Numbers equal
+	// to a subject are left out.
+	Asked      []byte
+	AskedAll   [][]byte
 	Status     int
 	Duration   time.Duration
 	Generation string
+}
+
+// audit records e when the log is on and returns status; when the record
+// cannot be made durable the response is replaced by 503 audit_unavailable.
+func (s *Server) audit(ctx *fasthttp.RequestCtx, e *Entry, status int) int {
+	if s.cfg.Audit == nil {
+		return status
+	}
+	if err := s.cfg.Audit.Record(e); err != nil {
+		s.log.Error("audit log unavailable: refusing person data", "err", err)
+		ctx.Response.Reset()
+		writeProblem(ctx, 503, bodyAuditDown)
+		return 503
+	}
+	return status
 }
 
 // Record appends e and waits until it is durable. It returns ErrAudit when
@@ -264,7 +291,26 @@ func (a *Audit) Record(e *Entry) error {
 		p = append(p, sub...)
 		p = append(p, '"')
 	}
-	p = append(p, `],"status":`...)
+	p = append(p, ']')
+	asked := len(e.Asked) > 0 && !bytes.Equal(e.Asked, e.Subject)
+	if asked || len(e.AskedAll) > 0 {
+		p = append(p, `,"asked":[`...)
+		if asked {
+			p = append(p, '"')
+			p = append(p, e.Asked...)
+			p = append(p, '"')
+		}
+		for i, a := range e.AskedAll {
+			if i > 0 || asked {
+				p = append(p, ',')
+			}
+			p = append(p, '"')
+			p = append(p, a...)
+			p = append(p, '"')
+		}
+		p = append(p, ']')
+	}
+	p = append(p, `,"status":`...)
 	p = strconv.AppendInt(p, int64(e.Status), 10)
 	p = append(p, `,"durationUs":`...)
 	p = strconv.AppendInt(p, e.Duration.Microseconds(), 10)
@@ -494,36 +540,91 @@ func readAuditHead(dir string) (uint64, string, error) {
 	return seq, fields[1], nil
 }
 
-// SearchAudit calls fn for each record whose subjects include subject.
-func SearchAudit(dir, subject string, fn func(r *AuditRecord) bool) error {
+// SearchAudit calls fn for each record naming any of numbers, as a subject
+// (the person answered) or as the number asked. Pass every number of the
+// person (PersonNumbers) to find every access to them. The log links
+// numbers too: a lookup by an old number records the person answered under
+// their current number with the number asked, so the numbers linked to the
+// given ones by such records are searched as well (this finds the accesses
+// when the generation, which lists a person's numbers, cannot be read).
+func SearchAudit(dir string, numbers []string, fn func(r *AuditRecord) bool) error {
 	files, err := auditFiles(dir)
 	if err != nil {
 		return err
 	}
-	needle := []byte(`"` + subject + `"`)
+	// Pass 1: the links (subject, asked) of single-person records.
+	links := map[string][]string{}
+	err = scanAudit(dir, files, [][]byte{[]byte(`"asked":[`)}, func(r *AuditRecord) bool {
+		if len(r.Subjects) == 1 {
+			for _, a := range r.Asked {
+				links[r.Subjects[0]] = append(links[r.Subjects[0]], a)
+				links[a] = append(links[a], r.Subjects[0])
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	queue := append([]string(nil), numbers...)
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		if want[n] {
+			continue
+		}
+		want[n] = true
+		queue = append(queue, links[n]...)
+	}
+	var needles [][]byte
+	for n := range want {
+		needles = append(needles, []byte(`"`+n+`"`))
+	}
+	// Pass 2: the records naming any of them.
+	return scanAudit(dir, files, needles, func(r *AuditRecord) bool {
+		for _, s := range r.Subjects {
+			if want[s] {
+				return fn(r)
+			}
+		}
+		for _, s := range r.Asked {
+			if want[s] {
+				return fn(r)
+			}
+		}
+		return true
+	})
+}
+
+// scanAudit decodes the records of files that contain any of needles and
+// calls fn until it returns false.
+func scanAudit(dir string, files []string, needles [][]byte, fn func(r *AuditRecord) bool) error {
 	for _, name := range files {
 		f, err := os.Open(filepath.Join(dir, name))
 		if err != nil {
 			return err
 		}
 		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		sc.Buffer(make([]byte, 1<<20), 1<<26)
 		for sc.Scan() {
-			if !bytes.Contains(sc.Bytes(), needle) {
+			hit := false
+			for _, nd := range needles {
+				if bytes.Contains(sc.Bytes(), nd) {
+					hit = true
+					break
+				}
+			}
+			if !hit {
 				continue
 			}
 			var r AuditRecord
 			if json.Unmarshal(sc.Bytes(), &r) != nil {
 				continue
 			}
-			for _, s := range r.Subjects {
-				if s == subject {
-					if !fn(&r) {
-						f.Close()
-						return nil
-					}
-					break
-				}
+			if !fn(&r) {
+				f.Close()
+				return nil
 			}
 		}
 		f.Close()
@@ -532,4 +633,32 @@ func SearchAudit(dir, subject string, fn func(r *AuditRecord) bool) error {
 		}
 	}
 	return nil
+}
+
+// PersonNumbers returns every number of the person n names in generation v
+// (current first; from the stored person record, which lists the numbers
+// the person has had), or just n when v does not hold them.
+func PersonNumbers(v registry.View, n registry.NIN) []string {
+	k := registry.PersonKey(n)
+	val, err := v.Get(nil, &k)
+	if err != nil {
+		return []string{string(n[:])}
+	}
+	_, full, _, err := registry.DecodeValue(val)
+	if err != nil {
+		return []string{string(n[:])}
+	}
+	var out []string
+	seen := map[registry.NIN]bool{}
+	registry.EachPersonNumber(full, func(o registry.NIN) bool {
+		if !seen[o] {
+			seen[o] = true
+			out = append(out, string(o[:]))
+		}
+		return true
+	})
+	if !seen[n] {
+		out = append(out, string(n[:]))
+	}
+	return out
 }

@@ -51,7 +51,7 @@ func TestAuditChainAndTampering(t *testing.T) {
 		t.Fatalf("no rotation: %v", files)
 	}
 	var found int
-	SearchAudit(dir, "28929999942", func(r *AuditRecord) bool {
+	SearchAudit(dir, []string{"28929999942"}, func(r *AuditRecord) bool {
 		if r.ClientID != "epj-1" || r.OrgnrParent != "999999999" || r.Route != "person-lookup" {
 			t.Fatalf("record %+v", r)
 		}

@@ -26,6 +26,7 @@ const (
 	ScopeGPRead
 	ScopeAINWrite
 	ScopeAdmin
+	ScopePersonFeed
 )
 
 var scopeNames = []struct {
@@ -39,6 +40,7 @@ var scopeNames = []struct {
 	{ScopeGPRead, "grunndata:gp.read"},
 	{ScopeAINWrite, "grunndata:ain.write"},
 	{ScopeAdmin, "grunndata:admin"},
+	{ScopePersonFeed, "grunndata:person.feed"},
 }
 
 // ScopeNames lists every scope name.

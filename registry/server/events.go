@@ -3,19 +3,53 @@ package server
 import (
 	"encoding/binary"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/grunndata/grunndata/registry"
 )
 
-// eventScopes is the scope each feed needs (any one of them).
+// eventScopes is the scopes each feed needs (all of them). A feed of person
+// data pages through the population, so it needs grunndata:person.feed on
+// top of what a lookup needs; every page of persons, gp and personnel (HPR
+// records carry fødselsnumre) is audited with every subject on it.
 var eventScopes = map[string]Scope{
-	"persons":               ScopePersonRead | ScopePersonReadProtected,
+	"persons":               ScopePersonFeed,
 	"organisations":         ScopeOrganisationRead,
 	"communication-parties": ScopeOrganisationRead,
 	"personnel":             ScopePersonnelRead,
-	"gp":                    ScopeGPRead,
+	"gp":                    ScopeGPRead | ScopePersonFeed,
+}
+
+// eventForbidden are the 403 bodies of the feeds.
+var eventForbidden = map[string][]byte{}
+
+func init() {
+	for name, need := range eventScopes {
+		eventForbidden[name] = problemBody(403, "forbidden", "Missing scope",
+			"the "+name+" feed needs the scope "+strings.ReplaceAll(need.String(), " ", " and "), "", need.String())
+	}
+}
+
+// eventSubject returns the person an event is about, if any: the person or
+// GP patient of the key, or the fødselsnummer in an HPR record.
+func eventSubject(pk, entity []byte) (registry.NIN, bool) {
+	var n registry.NIN
+	switch registry.Register(pk[0]) {
+	case registry.RegPerson, registry.RegGPPatient:
+		if len(pk) != 1+len(n) {
+			return n, false
+		}
+		copy(n[:], pk[1:])
+		return n, true
+	case registry.RegPersonnel:
+		if entity != nil {
+			return hprNIN(entity)
+		}
+	}
+	return n, false
 }
 
 // eventID renders a primary key as the id clients know.
@@ -36,7 +70,7 @@ func eventID(out []byte, key []byte) []byte {
 // generation holds it (not a slim event that forces another GET); a delete
 // has no entity, a record removed for legal reasons is "gone". An after older
 // than the retained events answers 410 with the oldest available SEQ.
-func (s *Server) events(ctx *fasthttp.RequestCtx, name []byte, p *Principal) int {
+func (s *Server) events(ctx *fasthttp.RequestCtx, name []byte, p *Principal, start time.Time) int {
 	if !ctx.IsGet() && !ctx.IsHead() {
 		return writeMethodNotAllowed(ctx, "GET, HEAD")
 	}
@@ -46,8 +80,9 @@ func (s *Server) events(ctx *fasthttp.RequestCtx, name []byte, p *Principal) int
 			"feeds: persons, organisations, communication-parties, personnel, gp", "", "register"))
 		return 404
 	}
-	if need := eventScopes[er.Name]; p.Scopes&need == 0 {
-		return writeForbidden(ctx, need)
+	if need := eventScopes[er.Name]; p.Scopes&need != need {
+		writeProblem(ctx, 403, eventForbidden[er.Name])
+		return 403
 	}
 	limit, _, st := page(ctx)
 	if st != 0 {
@@ -91,6 +126,7 @@ func (s *Server) events(ctx *fasthttp.RequestCtx, name []byte, p *Principal) int
 	binary.BigEndian.PutUint64(from[:], after+1)
 	n := 0
 	next := after
+	var subjects [][]byte
 	err = v.Scan([]byte{byte(registry.IdxEvents), er.Code}, from[:], func(k, ev []byte) bool {
 		if n == limit {
 			return false
@@ -119,6 +155,7 @@ func (s *Server) events(ctx *fasthttp.RequestCtx, name []byte, p *Principal) int
 		out = eventID(out, pk)
 		key := registry.RawKey(pk)
 		val, gerr := s.cache.Get(v, &key)
+		var entity []byte
 		switch {
 		case typ == registry.EventDelete || gerr != nil:
 			out = append(out, `,"type":"delete"}`...)
@@ -136,10 +173,14 @@ func (s *Server) events(ctx *fasthttp.RequestCtx, name []byte, p *Principal) int
 				if seeProtected {
 					body = full
 				}
+				entity = full
 				out = append(out, `,"type":"upsert","entity":`...)
 				out = append(out, body...)
 				out = append(out, '}')
 			}
+		}
+		if sn, ok := eventSubject(pk, entity); ok {
+			subjects = append(subjects, append([]byte(nil), sn[:]...))
 		}
 		n++
 		next = seq
@@ -155,5 +196,10 @@ func (s *Server) events(ctx *fasthttp.RequestCtx, name []byte, p *Principal) int
 	out = append(out, `,"generation":"`...)
 	out = append(out, v.ID()...)
 	out = append(out, `"}`...)
-	return writeJSON(ctx, out)
+	writeJSON(ctx, out)
+	if len(subjects) == 0 {
+		return 200
+	}
+	return s.audit(ctx, &Entry{Principal: p, Route: routeNames[routeEvents] + "-" + er.Name, Subjects: subjects, Status: 200,
+		Duration: time.Since(start), Generation: v.ID()}, 200)
 }

@@ -253,13 +253,13 @@ func (s *Server) bulk(ctx *fasthttp.RequestCtx, rt route, p *Principal, start ti
 		return writeError(ctx, err)
 	}
 	defer v.Release()
-	seeProtected := rt == routePersonBulk && p.Scopes&ScopePersonReadProtected != 0
+	seeProtected := p.Scopes&ScopePersonReadProtected != 0
 	notFound := `"code":"not_found"`
 	if rt == routeGPBulk {
 		notFound = `"code":"no_gp"`
 	}
 	out := append(make([]byte, 0, 1024*len(req.NINs)+32), `{"items":[`...)
-	var subjects [][]byte
+	var subjects, asked [][]byte
 	for i, raw := range req.NINs {
 		if i > 0 {
 			out = append(out, ',')
@@ -281,19 +281,44 @@ func (s *Server) bulk(ctx *fasthttp.RequestCtx, rt route, p *Principal, start ti
 			out = append(out, `"}`...)
 			continue
 		}
-		subjects = append(subjects, append([]byte(nil), n[:]...))
+		// The person answered (current number) is the subject; any of their
+		// numbers finds them, and their GP, as the single lookups do.
+		cur, person := n, []byte(nil)
+		pk := registry.PersonKey(n)
+		if pv, err := s.cache.Get(v, &pk); err == nil {
+			if _, full, _, err := registry.DecodeValue(pv); err == nil {
+				person = full
+				if c, ok := registry.CurrentNIN(full); ok {
+					cur = c
+				}
+			}
+		}
+		subjects = append(subjects, append([]byte(nil), cur[:]...))
+		if cur != n {
+			asked = append(asked, append([]byte(nil), n[:]...))
+		}
 		out = append(out, `{"index":`...)
 		out = strconv.AppendInt(out, int64(i), 10)
 		out = append(out, `,"nin":"`...)
 		out = append(out, n[:]...)
 		out = append(out, '"')
-		var k registry.Key
+		var val []byte
 		if rt == routePersonBulk {
-			k = registry.PersonKey(n)
+			val, err = s.cache.Get(v, &pk)
 		} else {
-			k = registry.GPPatientKey(n)
+			k := registry.GPPatientKey(n)
+			val, err = s.cache.Get(v, &k)
+			if err == registry.ErrNotFound && person != nil {
+				registry.EachPersonNumber(person, func(o registry.NIN) bool {
+					if o == n {
+						return true
+					}
+					k := registry.GPPatientKey(o)
+					val, err = s.cache.Get(v, &k)
+					return err == registry.ErrNotFound
+				})
+			}
 		}
-		val, err := s.cache.Get(v, &k)
 		if err != nil {
 			if err == registry.ErrNotFound {
 				out = append(out, `,"status":404,`...)
@@ -323,15 +348,11 @@ func (s *Server) bulk(ctx *fasthttp.RequestCtx, rt route, p *Principal, start ti
 	}
 	out = append(out, "]}"...)
 	writeJSON(ctx, out)
-	if s.cfg.Audit != nil && len(subjects) > 0 {
-		e := Entry{Principal: p, Route: routeNames[rt], Subjects: subjects, Status: 200, Duration: time.Since(start), Generation: v.ID()}
-		if err := s.cfg.Audit.Record(&e); err != nil {
-			ctx.Response.Reset()
-			writeProblem(ctx, 503, bodyAuditDown)
-			return 503
-		}
+	if len(subjects) == 0 {
+		return 200
 	}
-	return 200
+	return s.audit(ctx, &Entry{Principal: p, Route: routeNames[rt], Subjects: subjects, AskedAll: asked, Status: 200,
+		Duration: time.Since(start), Generation: v.ID()}, 200)
 }
 
 // codes answers GET /v1/codes and GET /v1/codes/{oid}.

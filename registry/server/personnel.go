@@ -128,25 +128,65 @@ func parseAtTime(ctx *fasthttp.RequestCtx) (time.Time, bool) {
 }
 
 // writePersonnel writes the HPR person under key as of ?atTime (now when
-// absent).
-func (s *Server) writePersonnel(ctx *fasthttp.RequestCtx, v registry.View, key *registry.Key) int {
+// absent); it returns the status and the person's fødselsnummer (ok false
+// when the record has none or was not answered).
+func (s *Server) writePersonnel(ctx *fasthttp.RequestCtx, v registry.View, key *registry.Key) (int, registry.NIN, bool) {
+	var nin registry.NIN
 	at, ok := parseAtTime(ctx)
 	if !ok {
 		writeProblem(ctx, 400, bodyBadAtTime)
-		return 400
+		return 400, nin, false
 	}
 	val, err := s.cache.Get(v, key)
 	if err != nil {
-		return writeError(ctx, err)
+		return writeError(ctx, err), nin, false
 	}
 	_, full, _, err := registry.DecodeValue(val)
 	if err != nil {
-		return writeError(ctx, err)
+		return writeError(ctx, err), nin, false
 	}
 	body, err := personnelAt(full, at)
 	if err != nil {
 		s.log.Error("BUG: stored HPR record does not decode", "err", err)
-		return writeError(ctx, registry.ErrBadValue)
+		return writeError(ctx, registry.ErrBadValue), nin, false
 	}
-	return writeJSON(ctx, body)
+	nin, ok = hprNIN(full)
+	return writeJSON(ctx, body), nin, ok
+}
+
+// hprNIN returns the fødselsnummer (or D-number) of an HPR record.
+func hprNIN(rec []byte) (registry.NIN, bool) {
+	var r struct {
+		NIN string `json:"nin"`
+	}
+	var n registry.NIN
+	if json.Unmarshal(rec, &r) != nil || len(r.NIN) != len(n) {
+		return n, false
+	}
+	copy(n[:], r.NIN)
+	return n, true
+}
+
+// getPersonnel answers GET /v1/personnel/{hpr}. An HPR record carries the
+// person's fødselsnummer, so the answer is audited.
+func (s *Server) getPersonnel(ctx *fasthttp.RequestCtx, idb []byte, p *Principal, start time.Time) int {
+	if !ctx.IsGet() && !ctx.IsHead() {
+		return writeMethodNotAllowed(ctx, "GET, HEAD")
+	}
+	id, err := registry.ParseSerial(registry.IDHPR, idb)
+	if err != nil {
+		return writeError(ctx, err)
+	}
+	v, err := s.store.Acquire()
+	if err != nil {
+		return writeError(ctx, err)
+	}
+	defer v.Release()
+	k := registry.SerialKey(registry.RegPersonnel, id)
+	status, nin, ok := s.writePersonnel(ctx, v, &k)
+	if !ok {
+		return status
+	}
+	return s.audit(ctx, &Entry{Principal: p, Route: routeNames[routePersonnel], Subject: nin[:], Status: status,
+		Duration: time.Since(start), Generation: v.ID()}, status)
 }

@@ -350,7 +350,7 @@ type personnelHit struct {
 // searchPersonnel answers POST /v1/personnel/search: name prefixes (folded,
 // any word order), profession category (9060) and speciality (7426), ranked
 // and paged — no manual paging loops to count (the total is in the answer).
-func (s *Server) searchPersonnel(ctx *fasthttp.RequestCtx) int {
+func (s *Server) searchPersonnel(ctx *fasthttp.RequestCtx, p *Principal, start time.Time) int {
 	if st := checkJSONPost(ctx); st != 0 {
 		return st
 	}
@@ -448,11 +448,22 @@ func (s *Server) searchPersonnel(ctx *fasthttp.RequestCtx) int {
 	out = append(out, `,"capped":`...)
 	out = strconv.AppendBool(out, capped)
 	out = append(out, `,"items":[`...)
+	var subjects [][]byte // HPR records carry fødselsnumre: the page is audited
 	out = s.appendPage(out, v, len(hits), offset, limit, func(i int) registry.Key {
 		return registry.SerialKey(registry.RegPersonnel, uint64(hits[i].hpr))
 	}, func(_ int, full, _ []byte) []byte {
-		body, _ := personnelAt(full, at) // nil (skipped) if it does not decode
+		body, err := personnelAt(full, at) // nil (skipped) if it does not decode
+		if err == nil {
+			if n, ok := hprNIN(full); ok {
+				subjects = append(subjects, append([]byte(nil), n[:]...))
+			}
+		}
 		return body
 	}, nil)
-	return writeJSON(ctx, out)
+	writeJSON(ctx, out)
+	if len(subjects) == 0 {
+		return 200
+	}
+	return s.audit(ctx, &Entry{Principal: p, Route: routeNames[routePersonnelSearch], Subjects: subjects, Status: 200,
+		Duration: time.Since(start), Generation: v.ID()}, 200)
 }

@@ -179,7 +179,8 @@ func (s *Server) startCatalogs() {
 // scratch is per-request state from a pool (never kept after the handler).
 type scratch struct {
 	key   registry.Key
-	nin   registry.NIN
+	nin   registry.NIN // the person answered (current number)
+	asked registry.NIN // the number the caller sent
 	entry Entry
 }
 
@@ -340,9 +341,9 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 		case routePersonSearch:
 			status = s.searchPersons(ctx, p, start)
 		case routePersonnelSearch:
-			status = s.searchPersonnel(ctx)
+			status = s.searchPersonnel(ctx, p, start)
 		case routeEvents:
-			status = s.events(ctx, idb, p)
+			status = s.events(ctx, idb, p, start)
 		case routeGPContractList:
 			status = s.getOnly(ctx, func() int { return s.listContracts(ctx) })
 		case routeSOAPAR, routeSOAPHPR, routeSOAPFLR:
@@ -356,7 +357,7 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 		case routeResh:
 			status = s.getSerial(ctx, idb, registry.IDReshID, registry.RegResh)
 		case routePersonnel:
-			status = s.getSerial(ctx, idb, registry.IDHPR, registry.RegPersonnel)
+			status = s.getPersonnel(ctx, idb, p, start)
 		case routeGPContract:
 			status = s.getSerial(ctx, idb, registry.IDGPContract, registry.RegGPContract)
 		}
@@ -381,11 +382,6 @@ func (s *Server) getSerial(ctx *fasthttp.RequestCtx, idb []byte, t registry.IDTy
 		return writeError(ctx, err)
 	}
 	switch reg {
-	case registry.RegPersonnel:
-		return s.withView(ctx, func(v registry.View) int {
-			k := registry.SerialKey(reg, id)
-			return s.writePersonnel(ctx, v, &k)
-		})
 	case registry.RegResh:
 		children, ok1 := boolArg(ctx, "children")
 		if !ok1 {
@@ -455,9 +451,12 @@ func (s *Server) getOrg(ctx *fasthttp.RequestCtx, idb []byte) int {
 var ctJSONPrefix = []byte("application/json")
 
 // lookupByNIN answers POST {"nin":"…"} routes. reg is the key family; for
-// IdxPersonnelByNIN the secondary value (an HPR-number) is followed. Every
-// request that names a valid person number is audited; its response is
-// released only once the audit record is durable.
+// IdxPersonnelByNIN the secondary value (an HPR-number) is followed. Any of
+// a person's numbers finds them (an old D-number finds the person, their GP
+// and their HPR record like the current fødselsnummer does). Every request
+// that names a valid person number is audited under the person answered (the
+// current number) and the number asked; its response is released only once
+// the audit record is durable.
 func (s *Server) lookupByNIN(ctx *fasthttp.RequestCtx, rt route, reg registry.Register, p *Principal, start time.Time) int {
 	if st := checkJSONPost(ctx); st != 0 {
 		return st
@@ -475,25 +474,17 @@ func (s *Server) lookupByNIN(ctx *fasthttp.RequestCtx, rt route, reg registry.Re
 	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
+	sc.nin, sc.asked = n, n
 	status, gen := 0, ""
-	switch reg {
-	case registry.RegPerson:
-		sc.key = registry.PersonKey(n)
-		status, gen = s.write(ctx, &sc.key, p.Scopes&ScopePersonReadProtected != 0)
-		if status == 404 && info.Kind == registry.NINAin {
-			ctx.Response.Reset()
-			status = s.ainLookup(ctx, &sc.key) // allocated by this service, not in Freg
-		}
-	case registry.RegGPPatient:
-		sc.key = registry.GPPatientKey(n)
-		status, gen = s.write(ctx, &sc.key, false)
-	case registry.IdxPersonnelByNIN:
-		sc.key = registry.PersonnelByNINKey(n)
-		status, gen = s.writePersonnelByNIN(ctx, sc)
+	if v, err := s.store.Acquire(); err != nil {
+		status = writeError(ctx, err)
+	} else {
+		gen = v.ID()
+		status = s.answerNIN(ctx, v, reg, info, sc, p.Scopes&ScopePersonReadProtected != 0)
+		v.Release()
 	}
 	if s.cfg.Audit != nil {
-		sc.nin = n
-		sc.entry = Entry{Principal: p, Route: routeNames[rt], Subject: sc.nin[:], Status: status,
+		sc.entry = Entry{Principal: p, Route: routeNames[rt], Subject: sc.nin[:], Asked: sc.asked[:], Status: status,
 			Duration: time.Since(start), Generation: gen}
 		if err := s.cfg.Audit.Record(&sc.entry); err != nil {
 			s.log.Error("audit log unavailable: refusing person lookups", "err", err)
@@ -505,22 +496,110 @@ func (s *Server) lookupByNIN(ctx *fasthttp.RequestCtx, rt route, reg registry.Re
 	return status
 }
 
-func (s *Server) writePersonnelByNIN(ctx *fasthttp.RequestCtx, sc *scratch) (int, string) {
-	v, err := s.store.Acquire()
-	if err != nil {
-		return writeError(ctx, err), ""
+// answerNIN writes the answer about sc.asked from v and leaves in sc.nin the
+// person answered (their current number; the number asked when v does not
+// know the person).
+func (s *Server) answerNIN(ctx *fasthttp.RequestCtx, v registry.View, reg registry.Register, info registry.NINInfo, sc *scratch, seeProtected bool) int {
+	n := sc.asked
+	switch reg {
+	case registry.RegPerson:
+		sc.key = registry.PersonKey(n)
+		status := s.writeFrom(ctx, v, &sc.key, seeProtected)
+		if status == 404 && info.Kind == registry.NINAin {
+			ctx.Response.Reset()
+			status = s.ainLookup(ctx, &sc.key) // allocated by this service, not in Freg
+		}
+		if status == 200 {
+			// Both views start with the current number.
+			if cur, ok := registry.CurrentNIN(ctx.Response.Body()); ok {
+				sc.nin = cur
+			}
+		}
+		return status
+	case registry.RegGPPatient:
+		sc.key = registry.GPPatientKey(n)
+		status := s.writeFrom(ctx, v, &sc.key, seeProtected)
+		if status != 404 && s.cfg.Audit == nil {
+			return status
+		}
+		full, ok := s.resolvePerson(v, sc)
+		if status == 404 && ok {
+			status = s.retryOtherNumbers(ctx, full, n, func(o registry.NIN) int {
+				sc.key = registry.GPPatientKey(o)
+				return s.writeFrom(ctx, v, &sc.key, seeProtected)
+			})
+		}
+		return status
+	case registry.IdxPersonnelByNIN:
+		sc.key = registry.PersonnelByNINKey(n)
+		status := s.writePersonnelByNIN(ctx, v, sc)
+		if status != 404 && s.cfg.Audit == nil {
+			return status
+		}
+		full, ok := s.resolvePerson(v, sc)
+		if status == 404 && ok {
+			status = s.retryOtherNumbers(ctx, full, n, func(o registry.NIN) int {
+				sc.key = registry.PersonnelByNINKey(o)
+				return s.writePersonnelByNIN(ctx, v, sc)
+			})
+		}
+		return status
 	}
-	defer v.Release()
+	return writeError(ctx, registry.ErrNotFound)
+}
+
+// resolvePerson reads the person sc.asked names and sets sc.nin to their
+// current number; it returns the stored full view (aliasing the cache) and
+// whether the person is in v.
+func (s *Server) resolvePerson(v registry.View, sc *scratch) ([]byte, bool) {
+	sc.key = registry.PersonKey(sc.asked)
+	val, err := s.cache.Get(v, &sc.key)
+	if err != nil {
+		return nil, false
+	}
+	_, full, _, err := registry.DecodeValue(val)
+	if err != nil {
+		return nil, false
+	}
+	if cur, ok := registry.CurrentNIN(full); ok {
+		sc.nin = cur
+	}
+	return full, true
+}
+
+// retryOtherNumbers tries the person's other numbers (from their stored
+// view) after the number asked answered 404: registers other than Freg may
+// hold the person under an earlier or a later number. It returns the first
+// answer that is not 404.
+func (s *Server) retryOtherNumbers(ctx *fasthttp.RequestCtx, view []byte, asked registry.NIN, try func(registry.NIN) int) int {
+	status := 404
+	registry.EachPersonNumber(view, func(o registry.NIN) bool {
+		if o == asked {
+			return true
+		}
+		ctx.Response.Reset()
+		status = try(o)
+		return status == 404
+	})
+	if status == 404 {
+		ctx.Response.Reset()
+		return writeError(ctx, registry.ErrNotFound)
+	}
+	return status
+}
+
+func (s *Server) writePersonnelByNIN(ctx *fasthttp.RequestCtx, v registry.View, sc *scratch) int {
 	hv, err := s.cache.Get(v, &sc.key)
 	if err != nil {
-		return writeError(ctx, err), v.ID()
+		return writeError(ctx, err)
 	}
 	if len(hv) != 4 {
 		s.log.Error("BUG: malformed personnel index value")
-		return writeError(ctx, registry.ErrBadValue), v.ID()
+		return writeError(ctx, registry.ErrBadValue)
 	}
-	sc.key = registry.SerialKey(registry.RegPersonnel, uint64(binary.BigEndian.Uint32(hv)))
-	return s.writePersonnel(ctx, v, &sc.key), v.ID()
+	k := registry.SerialKey(registry.RegPersonnel, uint64(binary.BigEndian.Uint32(hv)))
+	st, _, _ := s.writePersonnel(ctx, v, &k)
+	return st
 }
 
 // write looks key up in the active generation and writes the stored view;
