@@ -17,6 +17,7 @@ import (
 	"github.com/grunndata/grunndata/loader/synth"
 	"github.com/grunndata/grunndata/registry"
 	"github.com/grunndata/grunndata/registry/server"
+	"github.com/grunndata/grunndata/registry/soap"
 )
 
 // withheldGPKeys are the only keys a GP answer about a protected patient may
@@ -328,12 +329,20 @@ func TestPersonFeedsNeedTheirScope(t *testing.T) {
 
 var elevenDigits = regexp.MustCompile(`^[0-9]{11}$`)
 
+var xmlNIN = regexp.MustCompile(`<(?:NIN|PatientNIN|CitizenId)>([0-9]{11})<`)
+
 // subjectsOf returns the persons a response is about: the nin or patientNin
 // of every object in it (a person, a GP answer, an HPR record, an AIN) and
 // the id of every feed item that is a person number, but not the numbers a
 // person record lists as its own earlier identifiers or its relatives'.
 func subjectsOf(body []byte) []string {
 	var out []string
+	if bytes.HasPrefix(bytes.TrimSpace(body), []byte("<")) {
+		for _, m := range xmlNIN.FindAllSubmatch(body, -1) {
+			out = append(out, string(m[1]))
+		}
+		return out
+	}
 	var walk func(raw json.RawMessage)
 	walk = func(raw json.RawMessage) {
 		var obj map[string]json.RawMessage
@@ -377,6 +386,7 @@ func TestEveryPersonRouteIsAudited(t *testing.T) {
 	waitFor(t, func() bool { return m.Store().Active().ID() == "000002" })
 	id := findIDs(t, m)
 	protected := protectedAddressValues(t, src)
+	protectedPatient := findCandidates(t, m).protectedPatients[0]
 	var anyProtected string
 	for n := range protected {
 		if anyProtected == "" || n < anyProtected {
@@ -393,6 +403,11 @@ func TestEveryPersonRouteIsAudited(t *testing.T) {
 	tok := mint(all...)
 	json.Unmarshal(doAuth(t, "POST", api+"/v1/persons/lookup", tok, `{"nin":"`+anyProtected+`"}`).body, &family)
 	type sample struct{ method, path, body string }
+	soapEnv := func(svc *soap.Service, op, inner string) string {
+		return `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><` + op + ` xmlns="` + svc.NS + `">` +
+			inner + `</` + op + `></s:Body></s:Envelope>`
+	}
+	const ct12 = "application/soap+xml; charset=utf-8"
 	nin := func(n string) string { return `{"nin":"` + n + `"}` }
 	samples := map[string][]sample{
 		"communication-party":          {{"GET", "/v1/communication-parties/" + u(id.her), ""}},
@@ -414,6 +429,11 @@ func TestEveryPersonRouteIsAudited(t *testing.T) {
 		"person-search":                {{"POST", "/v1/persons/search", `{"familyName":"` + family.Name.Family + `","limit":1000}`}},
 		"personnel-search":             {{"POST", "/v1/personnel/search", `{"category":"LE","limit":50}`}},
 		"events":                       nil, // one sample per feed, below
+		"soap-ar":                      {{"POST", "/v1/AR", soapEnv(soap.AR(), "GetCommunicationPartyDetails", "<herId>" + u(id.her) + "</herId>")}},
+		"soap-hpr": {{"POST", "/v2/HPR", soapEnv(soap.HPR(), "HentPerson", "<hprNummer>" + u(id.hpr) + "</hprNummer>")},
+			{"POST", "/v2/HPR", soapEnv(soap.HPR(), "HentPersonMedPersonnummer", "<personNummer>" + id.hprNIN + "</personNummer>")}},
+		"soap-flr": {{"POST", "/v2/flr", soapEnv(soap.FLR(), "GetPatientGPDetails", "<patientNin>" + id.gpPatient + "</patientNin>")},
+			{"POST", "/v2/flr", soapEnv(soap.FLR(), "GetPatientGPDetails", "<patientNin>" + protectedPatient + "</patientNin>")}},
 	}
 	for _, er := range registry.EventRegisters {
 		samples["events"] = append(samples["events"], sample{"GET", "/v1/events/" + er.Name + "?limit=1000", ""})
@@ -439,7 +459,12 @@ func TestEveryPersonRouteIsAudited(t *testing.T) {
 			t.Fatalf("route %q has no sample request: add one to this test", name)
 		}
 		for _, s := range ss {
-			r := doAuth(t, s.method, api+s.path, tok, s.body)
+			var r response
+			if strings.HasPrefix(name, "soap-") {
+				r = soapPost(t, api+s.path, tok, ct12, "", s.body)
+			} else {
+				r = doAuth(t, s.method, api+s.path, tok, s.body)
+			}
 			if r.status != 200 && r.status != 201 {
 				t.Fatalf("%s %s: %d %s", s.method, s.path, r.status, r.body)
 			}
@@ -450,8 +475,20 @@ func TestEveryPersonRouteIsAudited(t *testing.T) {
 			personRoutes = append(personRoutes, s.path)
 			audited := auditedSubjects(t, data)
 			route := name
-			if name == "events" {
+			switch {
+			case name == "events":
 				route = "events-" + strings.TrimPrefix(strings.SplitN(s.path, "?", 2)[0], "/v1/events/")
+			case strings.HasPrefix(name, "soap-"):
+				// SOAP records are per operation (soap-hpr/HentPerson).
+				merged := map[string]bool{}
+				for rt, subs := range audited {
+					if strings.HasPrefix(rt, name+"/") {
+						for n := range subs {
+							merged[n] = true
+						}
+					}
+				}
+				audited[name] = merged
 			}
 			for _, n := range named {
 				if !audited[route][n] && !audited[route][persons[n]] {
@@ -459,6 +496,10 @@ func TestEveryPersonRouteIsAudited(t *testing.T) {
 				}
 			}
 			checkProtectedObjects(t, s.path, r.body, protected)
+			if name == "soap-flr" && strings.Contains(s.body, protectedPatient) &&
+				(bytes.Contains(r.body, []byte("<GPContract")) || regexp.MustCompile(`<GPHerId>\d`).Match(r.body)) {
+				t.Fatalf("SOAP GetPatientGPDetails identifies a protected patient's GP: %s", r.body)
+			}
 		}
 	}
 	sort.Strings(personRoutes)

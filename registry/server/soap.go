@@ -108,9 +108,12 @@ func (s *Server) serveSOAP(ctx *fasthttp.RequestCtx, rt route, p *Principal, sta
 			status = 404 // a single lookup that found nobody (NHN answers a fault)
 		}
 		e := Entry{Principal: p, Route: routeNames[rt] + "/" + ans.Op, Subject: nil, Subjects: b.subjects,
-			Status: status, Duration: time.Since(start), Generation: v.ID()}
+			AskedAll: b.asked, Status: status, Duration: time.Since(start), Generation: v.ID()}
 		if len(b.subjects) == 1 {
 			e.Subject, e.Subjects = b.subjects[0], nil
+			if len(b.asked) == 1 {
+				e.Asked, e.AskedAll = b.asked[0], nil
+			}
 		}
 		if err := s.cfg.Audit.Record(&e); err != nil {
 			s.log.Error("audit log unavailable: refusing person lookups", "err", err)
@@ -165,8 +168,33 @@ type soapBackend struct {
 	s        *Server
 	v        registry.View
 	p        *Principal
-	subjects [][]byte
+	subjects [][]byte // the persons answered, under their current numbers
+	asked    [][]byte // numbers asked that are not the current one
 	found    bool
+}
+
+// subject records the person n names as a subject: their current number
+// (from the person record, so an old D-number is recorded under the
+// fødselsnummer it resolves to), and n as asked when it differs.
+func (b *soapBackend) subject(n registry.NIN) {
+	cur := n
+	k := registry.PersonKey(n)
+	if val, err := b.s.cache.Get(b.v, &k); err == nil {
+		if _, full, _, err := registry.DecodeValue(val); err == nil {
+			if c, ok := registry.CurrentNIN(full); ok {
+				cur = c
+			}
+		}
+	}
+	if cur != n {
+		b.asked = append(b.asked, append([]byte(nil), n[:]...))
+	}
+	for _, x := range b.subjects {
+		if string(x) == string(cur[:]) {
+			return // already named (an HPR record read after its lookup)
+		}
+	}
+	b.subjects = append(b.subjects, append([]byte(nil), cur[:]...))
 }
 
 // Record returns the view of key the principal may see: the restricted view
@@ -185,6 +213,14 @@ func (b *soapBackend) Record(key *registry.Key) ([]byte, error) {
 	if flags&registry.FlagGone != 0 {
 		return nil, registry.ErrGone
 	}
+	if key.Register() == registry.RegPersonnel && b.s.cfg.Audit != nil {
+		// HPR answers carry the person's fødselsnummer: audited, whatever
+		// the operation asked by.
+		if n, ok := hprNIN(full); ok {
+			b.subject(n)
+			b.found = true
+		}
+	}
 	if b.p.Scopes&ScopePersonReadProtected != 0 {
 		return full, nil
 	}
@@ -201,8 +237,7 @@ func (b *soapBackend) Audit(_ string, subject registry.NIN, found bool) error {
 	if b.s.cfg.Audit == nil {
 		return nil
 	}
-	n := subject
-	b.subjects = append(b.subjects, n[:])
+	b.subject(subject)
 	b.found = b.found || found
 	return nil
 }
