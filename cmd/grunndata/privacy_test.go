@@ -429,11 +429,11 @@ func TestEveryPersonRouteIsAudited(t *testing.T) {
 		"person-search":                {{"POST", "/v1/persons/search", `{"familyName":"` + family.Name.Family + `","limit":1000}`}},
 		"personnel-search":             {{"POST", "/v1/personnel/search", `{"category":"LE","limit":50}`}},
 		"events":                       nil, // one sample per feed, below
-		"soap-ar":                      {{"POST", "/v1/AR", soapEnv(soap.AR(), "GetCommunicationPartyDetails", "<herId>" + u(id.her) + "</herId>")}},
-		"soap-hpr": {{"POST", "/v2/HPR", soapEnv(soap.HPR(), "HentPerson", "<hprNummer>" + u(id.hpr) + "</hprNummer>")},
-			{"POST", "/v2/HPR", soapEnv(soap.HPR(), "HentPersonMedPersonnummer", "<personNummer>" + id.hprNIN + "</personNummer>")}},
-		"soap-flr": {{"POST", "/v2/flr", soapEnv(soap.FLR(), "GetPatientGPDetails", "<patientNin>" + id.gpPatient + "</patientNin>")},
-			{"POST", "/v2/flr", soapEnv(soap.FLR(), "GetPatientGPDetails", "<patientNin>" + protectedPatient + "</patientNin>")}},
+		"soap-ar":                      {{"POST", "/v1/AR", soapEnv(soap.AR(), "GetCommunicationPartyDetails", "<herId>"+u(id.her)+"</herId>")}},
+		"soap-hpr": {{"POST", "/v2/HPR", soapEnv(soap.HPR(), "HentPerson", "<hprNummer>"+u(id.hpr)+"</hprNummer>")},
+			{"POST", "/v2/HPR", soapEnv(soap.HPR(), "HentPersonMedPersonnummer", "<personNummer>"+id.hprNIN+"</personNummer>")}},
+		"soap-flr": {{"POST", "/v2/flr", soapEnv(soap.FLR(), "GetPatientGPDetails", "<patientNin>"+id.gpPatient+"</patientNin>")},
+			{"POST", "/v2/flr", soapEnv(soap.FLR(), "GetPatientGPDetails", "<patientNin>"+protectedPatient+"</patientNin>")}},
 	}
 	for _, er := range registry.EventRegisters {
 		samples["events"] = append(samples["events"], sample{"GET", "/v1/events/" + er.Name + "?limit=1000", ""})
