@@ -143,6 +143,14 @@ type Trust struct {
 	roots, intermediates *x509.CertPool
 	revoked              map[string]Revocation // issuer DN + serial → entry
 	CAs                  []*x509.Certificate
+	// bySubject holds each CA whose own chain verified, with that chain
+	// (the CA first, the root last), by subject DN.
+	bySubject map[string][]caChain
+}
+
+type caChain struct {
+	ca    *x509.Certificate
+	chain []*x509.Certificate
 }
 
 // Errors of NewTrust.
@@ -155,7 +163,8 @@ var (
 // intermediates; every CRL must be signed by one of the CAs (an unsigned or
 // foreign CRL would let anyone revoke or un-revoke).
 func NewTrust(cas []*x509.Certificate, crls []*x509.RevocationList) (*Trust, error) {
-	t := &Trust{roots: x509.NewCertPool(), intermediates: x509.NewCertPool(), revoked: map[string]Revocation{}, CAs: cas}
+	t := &Trust{roots: x509.NewCertPool(), intermediates: x509.NewCertPool(), revoked: map[string]Revocation{}, CAs: cas,
+		bySubject: map[string][]caChain{}}
 	anchors := 0
 	for _, c := range cas {
 		if c.CheckSignatureFrom(c) == nil && string(c.RawIssuer) == string(c.RawSubject) {
@@ -167,6 +176,13 @@ func NewTrust(cas []*x509.Certificate, crls []*x509.RevocationList) (*Trust, err
 	}
 	if anchors == 0 {
 		return nil, ErrNoTrustAnchor
+	}
+	for _, c := range cas {
+		chains, err := c.Verify(x509.VerifyOptions{Roots: t.roots, Intermediates: t.intermediates, CurrentTime: c.NotBefore,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+		if err == nil && !hasNameConstraints(chains[0]) {
+			t.bySubject[string(c.RawSubject)] = append(t.bySubject[string(c.RawSubject)], caChain{c, chains[0]})
+		}
 	}
 	for _, l := range crls {
 		var issuer *x509.Certificate
@@ -210,15 +226,20 @@ type CertEval struct {
 func (t *Trust) Evaluate(c *x509.Certificate, u CertUsage) CertEval {
 	ev := CertEval{UsageMatches: UsageMatches(c.KeyUsage, u)}
 	ev.Times = CertTimes{NotBefore: c.NotBefore.Unix(), NotAfter: c.NotAfter.Unix()}
-	chains, err := c.Verify(x509.VerifyOptions{
-		Roots: t.roots, Intermediates: t.intermediates, CurrentTime: c.NotBefore,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
-	})
-	if err != nil {
-		ev.Untrusted = untrustedReason(err)
-	} else {
-		ev.Chain = chains[0][1:]
+	if chain := t.issuerChain(c); chain != nil {
+		ev.Chain = chain
 		ev.Times.Trusted = true
+	} else {
+		chains, err := c.Verify(x509.VerifyOptions{
+			Roots: t.roots, Intermediates: t.intermediates, CurrentTime: c.NotBefore,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+		})
+		if err != nil {
+			ev.Untrusted = untrustedReason(err)
+		} else {
+			ev.Chain = chains[0][1:]
+			ev.Times.Trusted = true
+		}
 	}
 	if r, ok := t.revoked[revocationKey(c.RawIssuer, c.SerialNumber)]; ok {
 		ev.Revocation = &r
@@ -228,6 +249,44 @@ func (t *Trust) Evaluate(c *x509.Certificate, u CertUsage) CertEval {
 		}
 	}
 	return ev
+}
+
+// issuerChain is the fast path of Evaluate for the common case, an end
+// certificate issued directly by a loaded CA: the CA chains were verified
+// once by x509 in NewTrust, so what is left is the certificate's own
+// signature (CheckSignatureFrom also requires the issuer to be a CA allowed
+// to sign certificates) and every chain element being valid at the
+// certificate's notBefore. Anything else (no such CA, unhandled critical
+// extensions, name constraints) returns nil and goes to x509's full path
+// validation, which also says why a chain fails.
+func (t *Trust) issuerChain(c *x509.Certificate) []*x509.Certificate {
+	if len(c.UnhandledCriticalExtensions) > 0 {
+		return nil
+	}
+	at := c.NotBefore
+	for _, cc := range t.bySubject[string(c.RawIssuer)] {
+		if c.CheckSignatureFrom(cc.ca) != nil {
+			continue
+		}
+		ok := true
+		for _, x := range cc.chain {
+			ok = ok && !at.Before(x.NotBefore) && !at.After(x.NotAfter)
+		}
+		if ok {
+			return cc.chain
+		}
+	}
+	return nil
+}
+
+func hasNameConstraints(chain []*x509.Certificate) bool {
+	for _, c := range chain {
+		if len(c.PermittedDNSDomains)+len(c.ExcludedDNSDomains)+len(c.PermittedIPRanges)+len(c.ExcludedIPRanges)+
+			len(c.PermittedEmailAddresses)+len(c.ExcludedEmailAddresses)+len(c.PermittedURIDomains)+len(c.ExcludedURIDomains) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func untrustedReason(err error) string {
@@ -390,6 +449,10 @@ func (it *CertIter) Next(e *CertEntry) bool {
 	}
 	start := certEntryFixed + w
 	e.Body = v[start : start+int(l)]
+	if len(e.Body) < 2 || e.Body[0] != '{' {
+		it.err = ErrBadValue
+		return false
+	}
 	it.v = v[start+int(l):]
 	it.n--
 	return true

@@ -113,10 +113,34 @@ func TestCertEvaluate(t *testing.T) {
 		{"usage mismatch: signing cert in the encryption slot", p.leaf(t, 106, sigKU, noon.Add(-year), noon.Add(year), false), CertEncryption, noon, CertValid, false},
 		{"usage mismatch: encryption cert in the signature slot", p.leaf(t, 107, encKU, noon.Add(-year), noon.Add(year), false), CertSignature, noon, CertValid, false},
 		{"expired and untrusted is untrusted", p.leaf(t, 108, encKU, noon.Add(-2*year), noon.Add(-year), true), CertEncryption, noon, CertUntrusted, true},
+		{"issued while the CA was not yet valid: untrusted", p.leaf(t, 109, encKU, time.Date(2009, 6, 1, 0, 0, 0, 0, time.UTC), noon, false), CertEncryption, noon, CertUntrusted, true},
+		{"issued after the CA expired: untrusted", p.leaf(t, 110, encKU, time.Date(2041, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2042, 1, 1, 0, 0, 0, 0, time.UTC), false), CertEncryption, time.Date(2041, 6, 1, 0, 0, 0, 0, time.UTC), CertUntrusted, true},
 	}
+	// A certificate that names the issuing CA but is signed by another key.
+	fake := mustCert(t, &x509.Certificate{SerialNumber: big.NewInt(2), Subject: p.issuer.Subject, NotBefore: p.issuer.NotBefore,
+		NotAfter: p.issuer.NotAfter, KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true}, p.foreign, p.foreignKey.Public(), p.foreignKey)
+	forged := mustCert(t, &x509.Certificate{SerialNumber: big.NewInt(111), Subject: pkix.Name{CommonName: "FORGED"},
+		NotBefore: noon.Add(-year), NotAfter: noon.Add(year), KeyUsage: encKU}, fake, testKey("leaf").Public(), p.foreignKey)
+	tests = append(tests, struct {
+		name    string
+		cert    *x509.Certificate
+		usage   CertUsage
+		at      time.Time
+		want    CertStatus
+		usageOK bool
+	}{"forged: the issuer's name, another key", forged, CertEncryption, noon, CertUntrusted, true})
+	roots, inter := x509.NewCertPool(), x509.NewCertPool()
+	roots.AddCert(p.root)
+	inter.AddCert(p.issuer)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ev := trust.Evaluate(tt.cert, tt.usage)
+			// The fast path agrees with x509's full path validation.
+			_, err := tt.cert.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: tt.cert.NotBefore,
+				KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+			if ev.Times.Trusted != (err == nil) {
+				t.Errorf("trusted %v, x509.Verify says %v", ev.Times.Trusted, err)
+			}
 			if got := ev.Times.StatusAt(tt.at.Unix()); got != tt.want {
 				t.Errorf("status at %s = %s, want %s", tt.at.Format(time.RFC3339), got, tt.want)
 			}
@@ -233,4 +257,32 @@ func BenchmarkCertEvaluate(b *testing.B) {
 	for b.Loop() {
 		trust.Evaluate(c, CertEncryption)
 	}
+}
+
+func BenchmarkCertCheckSignature(b *testing.B) {
+	p := newTestPKI(b)
+	c := p.leaf(b, 101, encKU, noon.Add(-time.Hour), noon.Add(time.Hour), false)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.CheckSignatureFrom(p.issuer); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// FuzzCertSet: decoding a stored certificate value never panics and never
+// reads outside it, whatever the bytes.
+func FuzzCertSet(f *testing.F) {
+	e := CertEntry{Usage: CertEncryption, Times: CertTimes{NotBefore: 1, NotAfter: 2, Trusted: true}, Body: []byte(`{"a":1}`)}
+	f.Add(AppendCertSet(nil, 0, 0, []CertEntry{e, e}))
+	f.Add(AppendCertSet(nil, 80001, CertMaskSignature, []CertEntry{e}))
+	f.Add(AppendCertSearchValue(nil, []byte("legevakt"), &e))
+	f.Fuzz(func(t *testing.T, v []byte) {
+		first := true
+		out, _, _, err := AppendCertEntries(nil, v, 0, 0xff, 1, false, &first)
+		if err == nil && len(out) > 0 && out[0] != '{' {
+			t.Fatalf("entry does not start an object: %q", out)
+		}
+		DecodeCertSearchValue(v)
+	})
 }
