@@ -123,6 +123,11 @@ func RunDelta(ctx context.Context, cfg Config) (rep Report, err error) {
 		bcfg.SortBytes = cfg.SortBytes
 	}
 	bcfg.Logger = cfg.Logger
+	// What killed loads and deltas left (never a build still running: its
+	// lock tells).
+	if err := index.RemoveTemp(cfg.DataDir, cfg.Logger); err != nil {
+		return rep, err
+	}
 	b, err := index.NewBuilderFrom(bcfg, parent)
 	if err != nil {
 		return rep, err
