@@ -760,22 +760,25 @@ func (dr *deltaRun) applyFreg(f *orderedFreg) (FeedStats, error) {
 				keys = append(keys, registry.PersonKey(on))
 			}
 		}
+		// The person search entries follow the person: the old ones (names,
+		// birth date of every stored version being replaced, under the
+		// number that version was served under — a D-number before a
+		// change to a fødselsnummer) go, the new ones come.
 		existed := false
 		for _, k := range keys {
-			_, ok, err := dr.ov.get(k)
+			oldVal, ok, err := dr.ov.get(k)
 			if err != nil {
 				return fs, err
 			}
-			existed = existed || ok
-		}
-		// The person search entries follow the person: the old ones (names,
-		// birth date of the version being replaced) go, the new ones come.
-		if oldVal, ok, err := dr.ov.get(registry.PersonKey(n)); err != nil {
-			return fs, err
-		} else if ok {
+			if !ok {
+				continue
+			}
+			existed = true
 			if _, oldFull, _, err := registry.DecodeValue(oldVal); err == nil {
-				for _, k := range searchKeysOfView(oldFull, n) {
-					dr.ov.delRaw(k)
+				if on, ok := servedNIN(oldFull); ok {
+					for _, sk := range searchKeysOfView(oldFull, on) {
+						dr.ov.delRaw(sk)
+					}
 				}
 			}
 		}

@@ -622,3 +622,20 @@ func TestDeltaRemovesDeadBuilds(t *testing.T) {
 		t.Fatalf("the delta removed a running build: %v", err)
 	}
 }
+
+// TestDeltaSearchIndexNoStale applies the generated deltas (with D-number →
+// fødselsnummer changes, name changes and moves) and checks that every
+// person search entry points at the person's current number and current
+// name: a person changing numbers is found once, under the new number.
+func TestDeltaSearchIndexNoStale(t *testing.T) {
+	f, data := setup(t)
+	if stale, n := searchProblems(t, data); len(stale) > 0 || n == 0 {
+		t.Fatalf("after the bulk load: %d entries, %d stale: %v", n, len(stale), stale[:min(len(stale), 5)])
+	}
+	for _, d := range []string{"0001", "0002", "0003"} {
+		mustDelta(t, f.delta(d), data)
+		if stale, _ := searchProblems(t, data); len(stale) > 0 {
+			t.Fatalf("after delta %s: %d stale search entries, e.g. %v", d, len(stale), stale[:min(len(stale), 5)])
+		}
+	}
+}

@@ -227,3 +227,14 @@ func searchKeysOfView(view []byte, n registry.NIN) [][]byte {
 	}
 	return out
 }
+
+// servedNIN returns the number a stored person view is served under (its
+// leading "nin" field): the number its search entries were written under.
+func servedNIN(view []byte) (registry.NIN, bool) {
+	const p = `{"nin":"`
+	if len(view) < len(p)+11 || string(view[:len(p)]) != p {
+		return registry.NIN{}, false
+	}
+	n, _, err := registry.ParseNIN(view[len(p) : len(p)+11])
+	return n, err == nil
+}
