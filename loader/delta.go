@@ -147,8 +147,15 @@ func RunDelta(ctx context.Context, cfg Config) (rep Report, err error) {
 		return rep, err
 	}
 	rep.RejectFile = r.rej.path
+	if r.warnW, err = newWarningWriter(cfg.DataDir, b.ID()); err != nil {
+		r.rej.close()
+		b.Abort()
+		return rep, err
+	}
+	rep.WarningFile = r.warnW.path
 	defer func() {
 		r.rej.close()
+		r.warnW.close()
 		if err != nil {
 			b.Abort()
 			rep.Activated = false
@@ -197,8 +204,19 @@ func RunDelta(ctx context.Context, cfg Config) (rep Report, err error) {
 		if s.Files == 0 {
 			continue
 		}
+		s.Warnings = r.warnW.byRule(name)
 		prev := pm.Registers[name]
-		m.Registers[name] = index.RegisterStats{Records: s.Records, Rejects: prev.Rejects + s.Rejects}
+		warnings := map[string]int64{}
+		for k, v := range prev.Warnings {
+			warnings[k] += v
+		}
+		for k, v := range s.Warnings {
+			warnings[k] += v
+		}
+		if len(warnings) == 0 {
+			warnings = nil
+		}
+		m.Registers[name] = index.RegisterStats{Records: s.Records, Rejects: prev.Rejects + s.Rejects, Warnings: warnings}
 		rep.Registers = append(rep.Registers, *s)
 	}
 	if err := b.Commit(m); err != nil {
@@ -649,8 +667,7 @@ func (dr *deltaRun) applyBrreg(kind brreg.Kind, f *orderedBrreg) (FeedStats, err
 					return fs, err
 				}
 				if !ok {
-					reject(ruleReference, "overordnetEnhet "+parent.String()+" is not an enhet")
-					continue
+					dr.warn(reg, file, p, u.Orgnr, ruleAbsent, "overordnetEnhet "+parent.String()+" is not an enhet of the generation (loaded as given)")
 				}
 			}
 			if live {

@@ -1,0 +1,107 @@
+package loader_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/grunndata/grunndata/index"
+	"github.com/grunndata/grunndata/loader"
+	"github.com/grunndata/grunndata/loader/loadertest"
+)
+
+// TestRegisterGuard: a load that lacks a register the active generation
+// has, or has it empty, or shrinks it by more than the limit, is refused
+// with the register and the counts, unless the operator names the register;
+// a refused load leaves the active generation serving and nothing built.
+func TestRegisterGuard(t *testing.T) {
+	src := loadertest.Dataset(t)
+	data := t.TempDir()
+	rep, err := load(t, src, data, 0.001)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := rep.Generation
+	m, err := index.ReadManifest(filepath.Join(index.SnapshotsDir(data), gen))
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(reg string) string { return itoa(int(m.Registers[reg].Records)) }
+	run := func(t *testing.T, src, data string, edit func(*loader.Config)) (loader.Report, error) {
+		t.Helper()
+		cfg := loader.DefaultConfig(src, data)
+		cfg.SortBytes, cfg.Now = 4<<20, loadertest.Now
+		if edit != nil {
+			edit(&cfg)
+		}
+		return loader.Run(t.Context(), cfg)
+	}
+	halve := func(t *testing.T, p string) {
+		lines := strings.Split(strings.TrimSpace(string(readGz(t, p))), "\n")
+		writeGz(t, p, []byte(strings.Join(lines[:len(lines)/2], "\n")+"\n"))
+	}
+	refusals := []struct {
+		name   string
+		edit   func(t *testing.T, dir string)
+		want   error
+		quotes []string // the error names the register and the counts
+	}{
+		{"missing-resh", func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, "resh.jsonl.gz")) },
+			loader.ErrRegisterMissing, []string{"resh", count(loader.RegResh), "--allow-missing resh"}},
+		{"empty-ar", func(t *testing.T, dir string) { writeGz(t, filepath.Join(dir, "ar.jsonl.gz"), nil) },
+			loader.ErrRegisterMissing, []string{"communication-parties", "0 records", count(loader.RegParties)}},
+		{"missing-flr", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, "flr_contracts.jsonl.gz"))
+			os.Remove(filepath.Join(dir, "flr_patients.jsonl.gz"))
+		}, loader.ErrRegisterMissing, []string{"gp-contracts", "gp-patients", count(loader.RegGPPatients)}},
+		{"halved-resh", func(t *testing.T, dir string) { halve(t, filepath.Join(dir, "resh.jsonl.gz")) },
+			loader.ErrRegisterShrunk, []string{"resh", itoa(int(m.Registers[loader.RegResh].Records) / 2), count(loader.RegResh), "--max-shrink", "--allow-shrink resh"}},
+	}
+	for _, tc := range refusals {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := copyDataset(t, src)
+			tc.edit(t, bad)
+			_, err := run(t, bad, data, nil)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			for _, q := range tc.quotes {
+				if !strings.Contains(err.Error(), q) {
+					t.Errorf("error %q does not say %q", err, q)
+				}
+			}
+			assertUntouched(t, data, gen)
+		})
+	}
+	t.Run("allowed", func(t *testing.T) {
+		d := filepath.Join(t.TempDir(), "data")
+		copyTree(t, data, d)
+		bad := copyDataset(t, src)
+		os.Remove(filepath.Join(bad, "resh.jsonl.gz"))
+		halve(t, filepath.Join(bad, "ar.jsonl.gz"))
+		if _, err := run(t, bad, d, func(c *loader.Config) { c.AllowMissing = []string{loader.RegResh} }); !errors.Is(err, loader.ErrRegisterShrunk) {
+			t.Fatalf("missing resh allowed, halved AR not: err = %v, want ErrRegisterShrunk", err)
+		}
+		rep, err := run(t, bad, d, func(c *loader.Config) {
+			c.AllowMissing, c.AllowShrink = []string{loader.RegResh}, []string{loader.RegParties}
+		})
+		if err != nil || !rep.Activated {
+			t.Fatalf("named registers: %v (activated %v)", err, rep.Activated)
+		}
+		m2, _ := index.ReadManifest(filepath.Join(index.SnapshotsDir(d), rep.Generation))
+		if _, ok := m2.Registers[loader.RegResh]; ok {
+			t.Errorf("the generation loaded without RESH lists it: %+v", m2.Registers)
+		}
+	})
+	t.Run("max-shrink", func(t *testing.T) {
+		d := filepath.Join(t.TempDir(), "data")
+		copyTree(t, data, d)
+		bad := copyDataset(t, src)
+		halve(t, filepath.Join(bad, "resh.jsonl.gz"))
+		if _, err := run(t, bad, d, func(c *loader.Config) { c.MaxShrinkPercent = 60 }); err != nil {
+			t.Fatalf("a 50 %% shrink under --max-shrink 60: %v", err)
+		}
+	})
+}
