@@ -45,27 +45,32 @@ func TestRegisterGuard(t *testing.T) {
 	refusals := []struct {
 		name   string
 		edit   func(t *testing.T, dir string)
-		want   error
+		want   []error
 		quotes []string // the error names the register and the counts
 	}{
 		{"missing-resh", func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, "resh.jsonl.gz")) },
-			loader.ErrRegisterMissing, []string{"resh", count(loader.RegResh), "--allow-missing resh"}},
-		{"empty-ar", func(t *testing.T, dir string) { writeGz(t, filepath.Join(dir, "ar.jsonl.gz"), nil) },
-			loader.ErrRegisterMissing, []string{"communication-parties", "0 records", count(loader.RegParties)}},
+			[]error{loader.ErrRegisterMissing}, []string{"resh", count(loader.RegResh), "--allow-missing resh"}},
 		{"missing-flr", func(t *testing.T, dir string) {
 			os.Remove(filepath.Join(dir, "flr_contracts.jsonl.gz"))
 			os.Remove(filepath.Join(dir, "flr_patients.jsonl.gz"))
-		}, loader.ErrRegisterMissing, []string{"gp-contracts", "gp-patients", count(loader.RegGPPatients)}},
-		{"halved-resh", func(t *testing.T, dir string) { halve(t, filepath.Join(dir, "resh.jsonl.gz")) },
-			loader.ErrRegisterShrunk, []string{"resh", itoa(int(m.Registers[loader.RegResh].Records) / 2), count(loader.RegResh), "--max-shrink", "--allow-shrink resh"}},
+		}, []error{loader.ErrRegisterMissing}, []string{"gp-contracts", "gp-patients", count(loader.RegGPPatients)}},
+		// Found only after parsing: both in one load.
+		{"empty-ar-halved-resh", func(t *testing.T, dir string) {
+			writeGz(t, filepath.Join(dir, "ar.jsonl.gz"), nil)
+			halve(t, filepath.Join(dir, "resh.jsonl.gz"))
+		}, []error{loader.ErrRegisterMissing, loader.ErrRegisterShrunk}, []string{
+			"communication-parties", "0 records", count(loader.RegParties),
+			"resh", itoa(int(m.Registers[loader.RegResh].Records) / 2), count(loader.RegResh), "--max-shrink", "--allow-shrink resh"}},
 	}
 	for _, tc := range refusals {
 		t.Run(tc.name, func(t *testing.T) {
 			bad := copyDataset(t, src)
 			tc.edit(t, bad)
 			_, err := run(t, bad, data, nil)
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("err = %v, want %v", err, tc.want)
+			for _, want := range tc.want {
+				if !errors.Is(err, want) {
+					t.Fatalf("err = %v, want %v", err, want)
+				}
 			}
 			for _, q := range tc.quotes {
 				if !strings.Contains(err.Error(), q) {
@@ -76,32 +81,20 @@ func TestRegisterGuard(t *testing.T) {
 		})
 	}
 	t.Run("allowed", func(t *testing.T) {
-		d := filepath.Join(t.TempDir(), "data")
-		copyTree(t, data, d)
 		bad := copyDataset(t, src)
-		os.Remove(filepath.Join(bad, "resh.jsonl.gz"))
+		os.Remove(filepath.Join(bad, "flr_contracts.jsonl.gz"))
+		os.Remove(filepath.Join(bad, "flr_patients.jsonl.gz"))
 		halve(t, filepath.Join(bad, "ar.jsonl.gz"))
-		if _, err := run(t, bad, d, func(c *loader.Config) { c.AllowMissing = []string{loader.RegResh} }); !errors.Is(err, loader.ErrRegisterShrunk) {
-			t.Fatalf("missing resh allowed, halved AR not: err = %v, want ErrRegisterShrunk", err)
-		}
-		rep, err := run(t, bad, d, func(c *loader.Config) {
-			c.AllowMissing, c.AllowShrink = []string{loader.RegResh}, []string{loader.RegParties}
+		halve(t, filepath.Join(bad, "resh.jsonl.gz"))
+		rep, err := run(t, bad, data, func(c *loader.Config) {
+			c.AllowMissing, c.AllowShrink, c.MaxShrinkPercent = []string{"flr"}, []string{loader.RegParties}, 60
 		})
 		if err != nil || !rep.Activated {
-			t.Fatalf("named registers: %v (activated %v)", err, rep.Activated)
+			t.Fatalf("named registers and --max-shrink 60: %v (activated %v)", err, rep.Activated)
 		}
-		m2, _ := index.ReadManifest(filepath.Join(index.SnapshotsDir(d), rep.Generation))
-		if _, ok := m2.Registers[loader.RegResh]; ok {
-			t.Errorf("the generation loaded without RESH lists it: %+v", m2.Registers)
-		}
-	})
-	t.Run("max-shrink", func(t *testing.T) {
-		d := filepath.Join(t.TempDir(), "data")
-		copyTree(t, data, d)
-		bad := copyDataset(t, src)
-		halve(t, filepath.Join(bad, "resh.jsonl.gz"))
-		if _, err := run(t, bad, d, func(c *loader.Config) { c.MaxShrinkPercent = 60 }); err != nil {
-			t.Fatalf("a 50 %% shrink under --max-shrink 60: %v", err)
+		m2, _ := index.ReadManifest(filepath.Join(index.SnapshotsDir(data), rep.Generation))
+		if _, ok := m2.Registers[loader.RegGPContracts]; ok {
+			t.Errorf("the generation loaded without FLR lists it: %+v", m2.Registers)
 		}
 	})
 }
