@@ -28,12 +28,14 @@ var registerAliases = map[string][]string{
 	"hpr":   {RegPersonnel},
 	"ar":    {RegParties},
 	"flr":   {RegGPContracts, RegGPPatients},
+	"certs": {RegCertificates},
 	"all":   registerOrder,
 }
 
 // ExpandRegisters resolves register names (enheter, underenheter, persons,
-// personnel, communication-parties, resh, gp-contracts, gp-patients) and
-// source names (brreg, freg, hpr, ar, flr, all) into register names.
+// personnel, communication-parties, certificates, resh, gp-contracts,
+// gp-patients) and source names (brreg, freg, hpr, ar, certs, flr, all)
+// into register names.
 func ExpandRegisters(names []string) ([]string, error) {
 	var out []string
 	for _, n := range names {
@@ -45,7 +47,7 @@ func ExpandRegisters(names []string) ([]string, error) {
 		case registerAliases[n] != nil:
 			out = append(out, registerAliases[n]...)
 		default:
-			return nil, fmt.Errorf("unknown register %q (registers: %s; or brreg, freg, hpr, ar, flr, all)",
+			return nil, fmt.Errorf("unknown register %q (registers: %s; or brreg, freg, hpr, ar, certs, flr, all)",
 				n, strings.Join(registerOrder, ", "))
 		}
 	}
@@ -122,8 +124,12 @@ func sourcePresent(dir, reg string) bool {
 		return exists("flr_contracts.jsonl.gz")
 	case RegGPPatients:
 		return exists("flr_patients.jsonl.gz")
+	case RegCertificates:
+		return exists(certIndexFile)
 	}
-	return false
+	// A register this table does not know yet: the count check after
+	// parsing still guards it.
+	return true
 }
 
 // guarded returns the registers the active generation has with records,

@@ -54,13 +54,15 @@ func TestRegisterGuard(t *testing.T) {
 			os.Remove(filepath.Join(dir, "flr_contracts.jsonl.gz"))
 			os.Remove(filepath.Join(dir, "flr_patients.jsonl.gz"))
 		}, []error{loader.ErrRegisterMissing}, []string{"gp-contracts", "gp-patients", count(loader.RegGPPatients)}},
-		// Found only after parsing: both in one load.
-		{"empty-ar-halved-resh", func(t *testing.T, dir string) {
-			writeGz(t, filepath.Join(dir, "ar.jsonl.gz"), nil)
-			halve(t, filepath.Join(dir, "resh.jsonl.gz"))
+		// Found only after parsing: both in one load. (Registers nothing
+		// else refers to, so no reject limit trips first.)
+		{"empty-resh-halved-patients", func(t *testing.T, dir string) {
+			writeGz(t, filepath.Join(dir, "resh.jsonl.gz"), nil)
+			halve(t, filepath.Join(dir, "flr_patients.jsonl.gz"))
 		}, []error{loader.ErrRegisterMissing, loader.ErrRegisterShrunk}, []string{
-			"communication-parties", "0 records", count(loader.RegParties),
-			"resh", itoa(int(m.Registers[loader.RegResh].Records) / 2), count(loader.RegResh), "--max-shrink", "--allow-shrink resh"}},
+			"resh: 0 records", count(loader.RegResh),
+			"gp-patients", itoa(int(m.Registers[loader.RegGPPatients].Records) / 2), count(loader.RegGPPatients),
+			"--max-shrink", "--allow-shrink gp-patients"}},
 	}
 	for _, tc := range refusals {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,19 +84,20 @@ func TestRegisterGuard(t *testing.T) {
 	}
 	t.Run("allowed", func(t *testing.T) {
 		bad := copyDataset(t, src)
-		os.Remove(filepath.Join(bad, "flr_contracts.jsonl.gz"))
-		os.Remove(filepath.Join(bad, "flr_patients.jsonl.gz"))
-		halve(t, filepath.Join(bad, "ar.jsonl.gz"))
+		if err := os.RemoveAll(filepath.Join(bad, "certs")); err != nil {
+			t.Fatal(err)
+		}
 		halve(t, filepath.Join(bad, "resh.jsonl.gz"))
+		halve(t, filepath.Join(bad, "flr_patients.jsonl.gz"))
 		rep, err := run(t, bad, data, func(c *loader.Config) {
-			c.AllowMissing, c.AllowShrink, c.MaxShrinkPercent = []string{"flr"}, []string{loader.RegParties}, 60
+			c.AllowMissing, c.AllowShrink, c.MaxShrinkPercent = []string{"certs"}, []string{loader.RegResh}, 60
 		})
 		if err != nil || !rep.Activated {
 			t.Fatalf("named registers and --max-shrink 60: %v (activated %v)", err, rep.Activated)
 		}
 		m2, _ := index.ReadManifest(filepath.Join(index.SnapshotsDir(data), rep.Generation))
-		if _, ok := m2.Registers[loader.RegGPContracts]; ok {
-			t.Errorf("the generation loaded without FLR lists it: %+v", m2.Registers)
+		if _, ok := m2.Registers[loader.RegCertificates]; ok {
+			t.Errorf("the generation loaded without certificates lists them: %+v", m2.Registers)
 		}
 	})
 }
