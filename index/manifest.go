@@ -50,6 +50,9 @@ type SourceFile struct {
 type RegisterStats struct {
 	Records int64 `json:"records"`
 	Rejects int64 `json:"rejects"`
+	// Warnings counts records loaded as given with a warning, by rule
+	// (absent-reference: a reference to an entity the dataset lacks).
+	Warnings map[string]int64 `json:"warnings,omitempty"`
 }
 
 // ReadManifest reads and checks the manifest of the generation in dir.

@@ -136,6 +136,9 @@ func DiskUsage(dir string) int64 { return diskUsage(dir).total }
 type PruneResult struct {
 	Removed []string
 	Kept    []string
+	// RemovedTemp are the half-built generations of killed loads and
+	// deltas that were removed (never one whose build is running).
+	RemovedTemp []string
 	// FreedBytes is the disk space released (tables shared with a kept
 	// generation are not freed).
 	FreedBytes int64
@@ -144,7 +147,8 @@ type PruneResult struct {
 // Prune removes complete generations of dir except the keep newest, the
 // active one, the rollback target (the first of RollbackCandidates), the
 // newest generation (so ids are never reused) and those named in also (a
-// server's in-process active generation). Each is renamed to <gen>.del
+// server's in-process active generation). It also removes what killed
+// loads and deltas left (see RemoveTemp). Each generation is renamed to <gen>.del
 // first, so a crash mid-delete leaves nothing that looks complete.
 func Prune(dir string, keep int, also ...string) (PruneResult, error) {
 	var res PruneResult
@@ -156,6 +160,10 @@ func Prune(dir string, keep int, also ...string) (PruneResult, error) {
 		return res, err
 	}
 	defer unlock()
+	before := diskUsage(dir).total
+	if res.RemovedTemp, err = removeTemp(dir, nil); err != nil {
+		return res, err
+	}
 	ids, err := ListGenerations(dir)
 	if err != nil {
 		return res, err
@@ -182,7 +190,6 @@ func Prune(dir string, keep int, also ...string) (PruneResult, error) {
 	if len(cands) > 0 {
 		keepSet[cands[0]] = true
 	}
-	before := diskUsage(dir).total
 	snaps := SnapshotsDir(dir)
 	for _, id := range ids {
 		if keepSet[id] {

@@ -459,3 +459,39 @@ func TestOpenFallsBackFromDamagedActive(t *testing.T) {
 	}
 	mustActive(t, dir, g2)
 }
+
+// TestPruneRemovesDeadBuilds: prune also removes the half-built generations
+// of killed loads and deltas (a .tmp whose build lock nobody holds), never
+// one whose build is still running.
+func TestPruneRemovesDeadBuilds(t *testing.T) {
+	dir := t.TempDir()
+	buildGen(t, dir, 50, "g")
+	live, err := index.NewBuilder(index.DefaultBuilderConfig(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Abort()
+	snaps := index.SnapshotsDir(dir)
+	// A killed delta leaves its directory and its (unheld) lock file; an
+	// older crash may leave the directory alone.
+	for _, dead := range []string{"000007.tmp", "000008.tmp"} {
+		os.MkdirAll(filepath.Join(snaps, dead), 0o755)
+		os.WriteFile(filepath.Join(snaps, dead, "000001.sst"), []byte("half"), 0o644)
+	}
+	os.WriteFile(filepath.Join(snaps, "000007.tmp.lock"), nil, 0o644)
+	res, err := index.Prune(dir, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"000007", "000008"}; !slices.Equal(res.RemovedTemp, want) {
+		t.Fatalf("removed half-built %v, want %v", res.RemovedTemp, want)
+	}
+	for _, name := range []string{"000007.tmp", "000007.tmp.lock", "000008.tmp"} {
+		if _, err := os.Stat(filepath.Join(snaps, name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left after prune (%v)", name, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(snaps, live.ID()+".tmp")); err != nil {
+		t.Fatalf("prune removed a running build: %v", err)
+	}
+}

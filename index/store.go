@@ -156,51 +156,72 @@ func Open(cfg Config) (*Store, error) {
 // <gen>.tmp.lock is free; a live build in another process is left alone),
 // and generations a prune was deleting (<gen>.del).
 func RemoveTemp(dir string, log *slog.Logger) error {
-	snaps := SnapshotsDir(dir)
-	ents, err := os.ReadDir(snaps)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil
-		}
-		return err
+	if _, err := os.Stat(SnapshotsDir(dir)); errors.Is(err, os.ErrNotExist) {
+		return nil
 	}
 	unlock, err := lockDataDir(dir)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	_, err = removeTemp(dir, log)
+	return err
+}
+
+// removeTemp is RemoveTemp under the data-directory lock; it returns the ids
+// of the half-built generations it removed.
+func removeTemp(dir string, log *slog.Logger) ([]string, error) {
+	snaps := SnapshotsDir(dir)
+	ents, err := os.ReadDir(snaps)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var removed []string
+	done := map[string]bool{}
 	for _, e := range ents {
 		name := e.Name()
 		p := filepath.Join(snaps, name)
 		switch {
 		case strings.HasSuffix(name, ".del"):
 			if err := os.RemoveAll(p); err != nil {
-				return fmt.Errorf("remove pruned generation: %w", err)
+				return removed, fmt.Errorf("remove pruned generation: %w", err)
 			}
 		case strings.HasSuffix(name, ".tmp") || strings.HasSuffix(name, ".tmp.lock"):
 			base := strings.TrimSuffix(strings.TrimSuffix(name, ".lock"), ".tmp")
-			if !validGenID(base) {
+			if !validGenID(base) || done[base] {
 				continue
 			}
+			// The build lock tells a running load or delta (in any
+			// process) from a dead one: the kernel drops it when its
+			// holder dies.
 			lk, err := lockFile(filepath.Join(snaps, base+".tmp.lock"), false)
 			if errors.Is(err, errLocked) {
 				continue // a live build
 			}
 			if err != nil {
-				return err
+				return removed, err
 			}
-			if e.IsDir() && log != nil {
-				log.Info("removing half-built generation", "dir", p)
+			done[base] = true
+			tmp := filepath.Join(snaps, base+".tmp")
+			_, statErr := os.Stat(tmp)
+			if statErr == nil && log != nil {
+				log.Info("removing half-built generation", "dir", tmp)
 			}
-			err = os.RemoveAll(filepath.Join(snaps, base+".tmp"))
+			err = os.RemoveAll(tmp)
 			os.Remove(lk.Name())
 			lk.Close()
 			if err != nil {
-				return fmt.Errorf("remove half-built generation: %w", err)
+				return removed, fmt.Errorf("remove half-built generation: %w", err)
+			}
+			if statErr == nil {
+				removed = append(removed, base)
 			}
 		}
 	}
-	return syncDir(snaps)
+	return removed, syncDir(snaps)
 }
 
 // ReadActive returns the id of the active generation of dir, or "" if none.

@@ -123,6 +123,11 @@ func RunDelta(ctx context.Context, cfg Config) (rep Report, err error) {
 		bcfg.SortBytes = cfg.SortBytes
 	}
 	bcfg.Logger = cfg.Logger
+	// What killed loads and deltas left (never a build still running: its
+	// lock tells).
+	if err := index.RemoveTemp(cfg.DataDir, cfg.Logger); err != nil {
+		return rep, err
+	}
 	b, err := index.NewBuilderFrom(bcfg, parent)
 	if err != nil {
 		return rep, err
@@ -142,8 +147,15 @@ func RunDelta(ctx context.Context, cfg Config) (rep Report, err error) {
 		return rep, err
 	}
 	rep.RejectFile = r.rej.path
+	if r.warnW, err = newWarningWriter(cfg.DataDir, b.ID()); err != nil {
+		r.rej.close()
+		b.Abort()
+		return rep, err
+	}
+	rep.WarningFile = r.warnW.path
 	defer func() {
 		r.rej.close()
+		r.warnW.close()
 		if err != nil {
 			b.Abort()
 			rep.Activated = false
@@ -192,8 +204,19 @@ func RunDelta(ctx context.Context, cfg Config) (rep Report, err error) {
 		if s.Files == 0 {
 			continue
 		}
+		s.Warnings = r.warnW.byRule(name)
 		prev := pm.Registers[name]
-		m.Registers[name] = index.RegisterStats{Records: s.Records, Rejects: prev.Rejects + s.Rejects}
+		warnings := map[string]int64{}
+		for k, v := range prev.Warnings {
+			warnings[k] += v
+		}
+		for k, v := range s.Warnings {
+			warnings[k] += v
+		}
+		if len(warnings) == 0 {
+			warnings = nil
+		}
+		m.Registers[name] = index.RegisterStats{Records: s.Records, Rejects: prev.Rejects + s.Rejects, Warnings: warnings}
 		rep.Registers = append(rep.Registers, *s)
 	}
 	if err := b.Commit(m); err != nil {
@@ -644,8 +667,7 @@ func (dr *deltaRun) applyBrreg(kind brreg.Kind, f *orderedBrreg) (FeedStats, err
 					return fs, err
 				}
 				if !ok {
-					reject(ruleReference, "overordnetEnhet "+parent.String()+" is not an enhet")
-					continue
+					dr.warn(reg, file, p, u.Orgnr, ruleAbsent, "overordnetEnhet "+parent.String()+" is not an enhet of the generation (loaded as given)")
 				}
 			}
 			if live {
@@ -755,22 +777,25 @@ func (dr *deltaRun) applyFreg(f *orderedFreg) (FeedStats, error) {
 				keys = append(keys, registry.PersonKey(on))
 			}
 		}
+		// The person search entries follow the person: the old ones (names,
+		// birth date of every stored version being replaced, under the
+		// number that version was served under — a D-number before a
+		// change to a fødselsnummer) go, the new ones come.
 		existed := false
 		for _, k := range keys {
-			_, ok, err := dr.ov.get(k)
+			oldVal, ok, err := dr.ov.get(k)
 			if err != nil {
 				return fs, err
 			}
-			existed = existed || ok
-		}
-		// The person search entries follow the person: the old ones (names,
-		// birth date of the version being replaced) go, the new ones come.
-		if oldVal, ok, err := dr.ov.get(registry.PersonKey(n)); err != nil {
-			return fs, err
-		} else if ok {
+			if !ok {
+				continue
+			}
+			existed = true
 			if _, oldFull, _, err := registry.DecodeValue(oldVal); err == nil {
-				for _, k := range searchKeysOfView(oldFull, n) {
-					dr.ov.delRaw(k)
+				if on, ok := servedNIN(oldFull); ok {
+					for _, sk := range searchKeysOfView(oldFull, on) {
+						dr.ov.delRaw(sk)
+					}
 				}
 			}
 		}

@@ -596,3 +596,46 @@ func TestDeltaEmpty(t *testing.T) {
 		t.Fatalf("a directory with no feed: err = %v, want ErrNoSources", err)
 	}
 }
+
+// TestDeltaRemovesDeadBuilds: a delta removes the half-built generations
+// that killed loads and deltas left (their build lock is free), and leaves a
+// build that is still running.
+func TestDeltaRemovesDeadBuilds(t *testing.T) {
+	f, data := setup(t)
+	snaps := index.SnapshotsDir(data)
+	live, err := index.NewBuilder(index.DefaultBuilderConfig(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Abort()
+	dead := filepath.Join(snaps, "000041.tmp")
+	os.MkdirAll(dead, 0o755)
+	os.WriteFile(filepath.Join(dead, "000001.sst"), []byte("half"), 0o644)
+	os.WriteFile(dead+".lock", nil, 0o644)
+	mustDelta(t, f.delta("0001"), data)
+	for _, p := range []string{dead, dead + ".lock"} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left after a delta (%v)", filepath.Base(p), err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(snaps, live.ID()+".tmp")); err != nil {
+		t.Fatalf("the delta removed a running build: %v", err)
+	}
+}
+
+// TestDeltaSearchIndexNoStale applies the generated deltas (with D-number →
+// fødselsnummer changes, name changes and moves) and checks that every
+// person search entry points at the person's current number and current
+// name: a person changing numbers is found once, under the new number.
+func TestDeltaSearchIndexNoStale(t *testing.T) {
+	f, data := setup(t)
+	if stale, n := searchProblems(t, data); len(stale) > 0 || n == 0 {
+		t.Fatalf("after the bulk load: %d entries, %d stale: %v", n, len(stale), stale[:min(len(stale), 5)])
+	}
+	for _, d := range []string{"0001", "0002", "0003"} {
+		mustDelta(t, f.delta(d), data)
+		if stale, _ := searchProblems(t, data); len(stale) > 0 {
+			t.Fatalf("after delta %s: %d stale search entries, e.g. %v", d, len(stale), stale[:min(len(stale), 5)])
+		}
+	}
+}

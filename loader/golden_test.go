@@ -30,7 +30,7 @@ func externalDir(t *testing.T, sub string) string {
 	t.Helper()
 	dir := filepath.Join(external, sub)
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("real samples not found (%v): check out ../shared beside the clone", err)
+		t.Fatalf("real samples not found (%v): check out ../shared beside the clone", err)
 	}
 	return dir
 }
@@ -43,7 +43,7 @@ var sampleHandling = map[string]string{
 	"enhetsregisteret/bulk_underenheter_alle_2019_extract.json":                      "golden: bulk underenheter, with the 2019 enheter extract, then with stub parents",
 	"enhetsregisteret/bulk_underenheter_lastned_anonymized.json":                     "golden: bulk underenheter with a stub parent",
 	"enhetsregisteret/enhet_923609016_live_2026-08.json":                             "golden: one enhet as a bulk array",
-	"enhetsregisteret/enhet_974760673_live_2026-08.json":                             "golden: one enhet with a stub parent",
+	"enhetsregisteret/enhet_974760673_live_2026-08.json":                             "golden: one enhet with a stub parent, and alone (its parent absent: a warning)",
 	"enhetsregisteret/enhet_docs_example.json":                                       "golden: docs fixture, orgnr fails mod-11: reject",
 	"enhetsregisteret/enhet_docs_example_slettet.json":                               "golden: docs fixture (SlettetEnhet), orgnr fails mod-11: reject",
 	"enhetsregisteret/underenhet_docs_example.json":                                  "golden: docs fixture, orgnr fails mod-11: reject",
@@ -149,7 +149,16 @@ func (g *golden) report(rep *loader.Report, err error) {
 		g.printf("error: %v\n", err)
 	}
 	for _, s := range rep.Registers {
-		g.printf("register %s: %d records, %d rejects\n", s.Register, s.Records, s.Rejects)
+		g.printf("register %s: %d records, %d rejects", s.Register, s.Records, s.Rejects)
+		rules := make([]string, 0, len(s.Warnings))
+		for k, n := range s.Warnings {
+			rules = append(rules, fmt.Sprintf("%s=%d", k, n))
+		}
+		sort.Strings(rules)
+		if len(rules) > 0 {
+			g.printf(", warnings %s", strings.Join(rules, " "))
+		}
+		g.printf("\n")
 	}
 	for _, f := range rep.Feeds {
 		types := make([]string, 0, len(f.Types))
@@ -167,6 +176,13 @@ func (g *golden) report(rep *loader.Report, err error) {
 		if b, err := os.ReadFile(rep.RejectFile); err == nil {
 			for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 				g.printf("reject %s\n", l)
+			}
+		}
+	}
+	if rep.WarningFile != "" {
+		if b, err := os.ReadFile(rep.WarningFile); err == nil {
+			for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+				g.printf("warning %s\n", l)
 			}
 		}
 	}
@@ -323,6 +339,7 @@ func TestGoldenBrregBulk(t *testing.T) {
 		{name: "enhet_923609016_live_2026-08", enheter: asArray(readSample(t, "enhetsregisteret/enhet_923609016_live_2026-08.json"))},
 		{name: "enhet_974760673_live_2026-08", enheter: []byte("[" + stubEnhet("912660680", "STAT") + ",\n" +
 			string(readSample(t, "enhetsregisteret/enhet_974760673_live_2026-08.json")) + "]")},
+		{name: "enhet_974760673_live_2026-08+absent_parent", enheter: asArray(readSample(t, "enhetsregisteret/enhet_974760673_live_2026-08.json"))},
 		{name: "enhet_docs_example", enheter: asArray(readSample(t, "enhetsregisteret/enhet_docs_example.json"))},
 		{name: "enhet_docs_example_slettet", enheter: asArray(readSample(t, "enhetsregisteret/enhet_docs_example_slettet.json"))},
 		{name: "underenhet_docs_example", enheter: stubArray(stubEnhet("999999999", "AS")),

@@ -65,11 +65,25 @@ type Config struct {
 	// EventRetention is how many change-feed events per register the new
 	// generation keeps (0: DefaultEventRetention).
 	EventRetention uint64
+	// MaxShrinkPercent refuses a load that has fewer records of a register
+	// than the active generation by more than this percentage (see
+	// checkRegisters).
+	MaxShrinkPercent float64
+	// AllowMissing names registers (see ExpandRegisters) the load may lack
+	// or have empty although the active generation has them.
+	AllowMissing []string
+	// AllowShrink names registers that may shrink by more than
+	// MaxShrinkPercent.
+	AllowShrink []string
 }
+
+// DefaultMaxShrinkPercent is the default Config.MaxShrinkPercent.
+const DefaultMaxShrinkPercent = 10
 
 // DefaultConfig returns defaults for loading from into dataDir.
 func DefaultConfig(from, dataDir string) Config {
-	return Config{From: from, DataDir: dataDir, MaxRejectRatio: 0.001, Activate: true, SortBytes: 128 << 20, Workers: 2}
+	return Config{From: from, DataDir: dataDir, MaxRejectRatio: 0.001, Activate: true, SortBytes: 128 << 20, Workers: 2,
+		MaxShrinkPercent: DefaultMaxShrinkPercent}
 }
 
 // Register names used in reports and manifests.
@@ -93,6 +107,10 @@ type Stats struct {
 	Bytes    int64
 	Records  int64
 	Rejects  int64
+	// Warnings counts records loaded as given with a warning, by rule (see
+	// ruleAbsent); they are not rejects and do not count towards
+	// MaxRejectRatio.
+	Warnings map[string]int64
 	Duration time.Duration
 }
 
@@ -105,7 +123,10 @@ type Report struct {
 	SizeBytes  int64
 	Duration   time.Duration
 	RejectFile string
-	Activated  bool
+	// WarningFile lists the records behind Stats.Warnings (it exists only
+	// when there are warnings).
+	WarningFile string
+	Activated   bool
 	// UnknownKeys counts keys of Freg person documents that the schema does
 	// not know ("entity" or "entity.key"), most frequent first. They are
 	// ignored, not rejected.
@@ -142,11 +163,21 @@ var ErrTooManyRejects = errors.New("too many rejects")
 // ErrNoSources fails a load of a directory with no known source file.
 var ErrNoSources = errors.New("no source files")
 
+// ErrRegisterMissing fails a load that lacks a register the active
+// generation has, or has it without records (Config.AllowMissing).
+var ErrRegisterMissing = errors.New("register missing")
+
+// ErrRegisterShrunk fails a load with fewer records of a register than the
+// active generation by more than Config.MaxShrinkPercent
+// (Config.AllowShrink).
+var ErrRegisterShrunk = errors.New("register shrunk")
+
 type run struct {
 	cfg     Config
 	log     *slog.Logger
 	b       *index.Builder
 	rej     *rejectWriter
+	warnW   *rejectWriter
 	stats   map[string]*Stats
 	sources []index.SourceFile
 	today   string
@@ -172,10 +203,22 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	if cfg.MaxRejectRatio < 0 {
 		return rep, fmt.Errorf("max reject ratio %v: must be ≥ 0", cfg.MaxRejectRatio)
 	}
+	if cfg.MaxShrinkPercent < 0 || cfg.MaxShrinkPercent > 100 {
+		return rep, fmt.Errorf("max shrink %v %%: must be between 0 and 100", cfg.MaxShrinkPercent)
+	}
+	guard, err := newRegisterGuard(&cfg)
+	if err != nil {
+		return rep, err
+	}
 	if fi, err := os.Stat(cfg.From); err != nil {
 		return rep, fmt.Errorf("source directory: %w", err)
 	} else if !fi.IsDir() {
 		return rep, fmt.Errorf("source %s: not a directory", cfg.From)
+	}
+	// A register whose files are absent is refused before anything is
+	// read; one that turns out empty or shrunk, after (checkRegisters).
+	if err := guard.checkFiles(cfg.From); err != nil {
+		return rep, err
 	}
 	bcfg := index.DefaultBuilderConfig(cfg.DataDir)
 	if cfg.SortBytes > 0 {
@@ -201,11 +244,19 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 		return rep, err
 	}
 	rep.RejectFile = r.rej.path
+	if r.warnW, err = newWarningWriter(cfg.DataDir, b.ID()); err != nil {
+		r.rej.close()
+		b.Abort()
+		return rep, err
+	}
+	rep.WarningFile = r.warnW.path
 	defer func() {
 		for _, s := range r.stats {
 			s.Rejects = r.rej.count(s.Register)
+			s.Warnings = r.warnW.byRule(s.Register)
 		}
 		r.rej.close()
+		r.warnW.close()
 		if err != nil {
 			b.Abort()
 		}
@@ -233,6 +284,9 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	if len(r.sources) == 0 {
 		return rep, fmt.Errorf("%w in %s (expected e.g. enheter_alle.json.gz, freg/, hpr.jsonl.gz)", ErrNoSources, cfg.From)
 	}
+	if err := guard.checkCounts(r.stats); err != nil {
+		return rep, err
+	}
 	// The change feed: this load's changes against the generation it
 	// replaces (the active one when the load started).
 	prevID, err := index.ReadActive(cfg.DataDir)
@@ -255,7 +309,7 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	for name, s := range r.stats {
 		s.Rejects = r.rej.count(name)
 		if s.Files > 0 {
-			m.Registers[name] = index.RegisterStats{Records: s.Records, Rejects: s.Rejects}
+			m.Registers[name] = index.RegisterStats{Records: s.Records, Rejects: s.Rejects, Warnings: r.warnW.byRule(name)}
 		}
 	}
 	if err := b.Commit(m); err != nil {
@@ -289,6 +343,11 @@ func (r *run) checkRatio(reg string) error {
 // reject records one rejected record.
 func (r *run) reject(reg, file, pos, id string, rule registry.Rule, detail string) {
 	r.rej.write(reg, file, pos, id, string(rule), detail)
+}
+
+// warn records a warning about a record that is loaded all the same.
+func (r *run) warn(reg, file, pos, id string, rule registry.Rule, detail string) {
+	r.warnW.write(reg, file, pos, id, string(rule), detail)
 }
 
 // sourceFiles returns the existing files among names (relative to From).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/grunndata/grunndata/loader"
 	"github.com/grunndata/grunndata/loader/jsonl"
 	"github.com/grunndata/grunndata/loader/loadertest"
+	"github.com/grunndata/grunndata/registry"
 )
 
 func readGz(t *testing.T, p string) []byte {
@@ -250,4 +252,82 @@ func copyDataset(t *testing.T, src string) string {
 		t.Fatal(err)
 	}
 	return dst
+}
+
+// TestDuplicatePersonRejected: a Folkeregisteret person that occurs twice in
+// one load (again in a later file, and twice in that file) is a reject with
+// rule duplicate for each later copy; the first copy in file order is served
+// and the search index holds only its name.
+func TestDuplicatePersonRejected(t *testing.T) {
+	src := loadertest.Dataset(t)
+	var resp struct {
+		Oppslag []struct {
+			Person map[string]any `json:"folkeregisterperson"`
+		} `json:"oppslag"`
+	}
+	if err := json.Unmarshal(readGz(t, filepath.Join(src, "freg", "bulkoppslag-000001.json.gz")), &resp); err != nil {
+		t.Fatal(err)
+	}
+	person := resp.Oppslag[5].Person
+	var nin string
+	for _, id := range person["identifikasjonsnummer"].([]any) {
+		nin = id.(map[string]any)["foedselsEllerDNummer"].(string)
+	}
+	first, _ := json.Marshal(person)
+	for _, n := range person["navn"].([]any) {
+		n.(map[string]any)["etternavn"] = "Duplikatsen"
+	}
+	dup, _ := json.Marshal(person)
+	if err := os.WriteFile(filepath.Join(src, "freg", "zz-extra.jsonl"), []byte(string(dup)+"\n"+string(dup)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	rep, err := load(t, src, data, 0.001)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range rep.Registers {
+		if s.Register == loader.RegPersons && (s.Records != 20000 || s.Rejects != 2) {
+			t.Errorf("persons: %d records, %d rejects; want 20000 and 2 duplicates", s.Records, s.Rejects)
+		}
+	}
+	report, _ := os.ReadFile(rep.RejectFile)
+	if n := bytes.Count(report, []byte(`"rule":"duplicate"`)); n != 2 ||
+		!bytes.Contains(report, []byte(`"file":"freg/zz-extra.jsonl","position":"line 1"`)) ||
+		!bytes.Contains(report, []byte(`"file":"freg/zz-extra.jsonl","position":"line 2"`)) {
+		t.Errorf("reject report: %d duplicates, want lines 1 and 2 of zz-extra.jsonl:\n%s", n, report)
+	}
+	if bytes.Contains(report, []byte(nin)) {
+		t.Error("the reject report names the person number in plain text")
+	}
+	st, err := index.Open(index.Config{Dir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := st.Acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _, _ := registry.ParseNIN([]byte(nin))
+	k := registry.PersonKey(n)
+	val, err := v.Get(nil, &k)
+	v.Release()
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, full, _, _ := registry.DecodeValue(val)
+	if bytes.Contains(full, []byte("Duplikatsen")) {
+		t.Errorf("the later copy is served, want the first: %s", full)
+	}
+	var firstName struct {
+		Navn []struct{ Etternavn string } `json:"navn"`
+	}
+	json.Unmarshal(first, &firstName)
+	if len(firstName.Navn) == 0 || !bytes.Contains(full, []byte(firstName.Navn[0].Etternavn)) {
+		t.Errorf("the served person lacks the first copy's name: %s", full)
+	}
+	if stale, _ := searchProblems(t, data); len(stale) > 0 {
+		t.Errorf("%d stale search entries, e.g. %v", len(stale), stale[:min(len(stale), 5)])
+	}
 }

@@ -16,7 +16,12 @@ var (
 	ruleRequired    = registry.Rule("required-field")
 	ruleShape       = registry.Rule("malformed-record")
 	ruleReference   = registry.Rule("dangling-reference")
-	ruleDuplicate   = registry.Rule("duplicate")
+	// ruleAbsent is a warning, not a reject: a well-formed reference to an
+	// entity the dataset does not have (a Brreg parent outside the file, an
+	// AR organisation whose enhet is missing). The record is loaded and
+	// served as given; a malformed reference stays a reject.
+	ruleAbsent    = registry.Rule("absent-reference")
+	ruleDuplicate = registry.Rule("duplicate")
 )
 
 func pos(kind string, n int) string { return fmt.Sprintf("%s %d", kind, n) }
@@ -82,9 +87,11 @@ func orgCheck(rec *brreg.Record, sub bool) (o, parent registry.Orgnr, hasParent 
 	return o, parent, hasParent, "", ""
 }
 
-// loadBrreg loads enheter, then underenheter (whose overordnetEnhet must be
-// an enhet), then checks enheter's own overordnetEnhet references. Each
-// register comes from its JSON array or its CSV totalbestand.
+// loadBrreg loads enheter, then underenheter, then checks enheter's own
+// overordnetEnhet references. An overordnetEnhet that is not an enhet of
+// the dataset is a warning (ruleAbsent); the record is loaded as given and
+// listed under that parent, so the parent's subunits are right once it
+// arrives. Each register comes from its JSON array or its CSV totalbestand.
 func (r *run) loadBrreg() error {
 	type parentRef struct {
 		child, parent registry.Orgnr
@@ -122,8 +129,7 @@ func (r *run) loadBrreg() error {
 					return err
 				}
 				if !ok {
-					r.reject(reg, name, p, rec.Orgnr, ruleReference, "overordnetEnhet "+rec.Parent+" is not an enhet")
-					return nil
+					r.warn(reg, name, p, rec.Orgnr, ruleAbsent, "overordnetEnhet "+rec.Parent+" is not an enhet of the dataset (loaded as given)")
 				}
 				ik := registry.PairKey(registry.IdxSubunits, parent[:], o[:])
 				if err := r.b.Add(ik.Bytes(), nil); err != nil {
@@ -172,14 +178,10 @@ func (r *run) loadBrreg() error {
 			return err
 		}
 		if !ok {
-			ck := registry.OrgKey(ref.child)
-			if err := r.b.Apply(func(_ func(k, v []byte) error, del func(k []byte) error) error { return del(ck.Bytes()) }); err != nil {
-				return err
-			}
-			r.stats[RegEnheter].Records--
-			r.reject(RegEnheter, enheter, ref.pos, ref.child.String(), ruleReference,
-				"overordnetEnhet "+ref.parent.String()+" is not an enhet")
-			continue
+			// A real record may point outside the file (an extract, or
+			// a parent Brreg does not publish): served as given.
+			r.warn(RegEnheter, enheter, ref.pos, ref.child.String(), ruleAbsent,
+				"overordnetEnhet "+ref.parent.String()+" is not an enhet of the dataset (loaded as given)")
 		}
 		ik := registry.PairKey(registry.IdxSubunits, ref.parent[:], ref.child[:])
 		if err := r.b.Add(ik.Bytes(), nil); err != nil {

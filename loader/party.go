@@ -46,10 +46,13 @@ func inherit(own, parent []ar.Address) []map[string]json.RawMessage {
 	return out
 }
 
-// loadAR loads communication parties. Organisations must name an enhet;
+// loadAR loads communication parties. Organisations name an enhet;
 // services and persons a parent organisation earlier in the file; persons an
 // HPR person. Children's responses carry the parent summary and the
-// organisation's addresses they inherit (docs/api.md).
+// organisation's addresses they inherit (docs/api.md). An enhet or a parent
+// the dataset lacks is a warning (ruleAbsent): the party is loaded as given
+// (a child of an absent parent inherits nothing); a parent that is not an
+// organisation, or a person's HPR number not in HPR, is a reject.
 func (r *run) loadAR() error {
 	const name, reg = "ar.jsonl.gz", RegParties
 	parties := map[int64]*partyInfo{}
@@ -84,8 +87,7 @@ func (r *run) loadAR() error {
 					return err
 				}
 				if !ok {
-					r.reject(reg, name, p, itoa(rec.HerID), ruleReference, "organizationNumber "+rec.Orgnr+" is not in Enhetsregisteret")
-					return nil
+					r.warn(reg, name, p, itoa(rec.HerID), ruleAbsent, "organizationNumber "+rec.Orgnr+" is not in the dataset's Enhetsregisteret (loaded as given)")
 				}
 				info.orgnr = rec.Orgnr
 				ik := registry.PairKey(registry.IdxPartyByOrgnr, o[:], u32(her))
@@ -93,9 +95,20 @@ func (r *run) loadAR() error {
 					return err
 				}
 			case ar.TypeService, ar.TypePerson:
+				if _, rule, ok := serial(registry.IDHerID, rec.ParentHerID); !ok {
+					r.reject(reg, name, p, itoa(rec.HerID), rule, "parentHerId")
+					return nil
+				}
 				parent = parties[rec.ParentHerID]
-				if parent == nil || parent.typ != ar.TypeOrganization {
-					r.reject(reg, name, p, itoa(rec.HerID), ruleReference, "parentHerId "+itoa(rec.ParentHerID)+" is not an organisation earlier in the file")
+				switch {
+				case parent == nil:
+					// A parent outside the file: served as given, with
+					// no inherited addresses and a parent summary of
+					// the HER-id alone.
+					r.warn(reg, name, p, itoa(rec.HerID), ruleAbsent, "parentHerId "+itoa(rec.ParentHerID)+" is not a party earlier in the file (loaded as given)")
+					parent = &partyInfo{}
+				case parent.typ != ar.TypeOrganization:
+					r.reject(reg, name, p, itoa(rec.HerID), ruleReference, "parentHerId "+itoa(rec.ParentHerID)+" is a "+parent.typ+", not an Organization")
 					return nil
 				}
 				info.orgnr = parent.orgnr
@@ -132,7 +145,11 @@ func (r *run) loadAR() error {
 				el, _ := json.Marshal(inherit(rec.Electronic, parent.electronic))
 				ph, _ := json.Marshal(inherit(rec.Physical, parent.physical))
 				out["electronicAddresses"], out["physicalAddresses"] = el, ph
-				summary, _ := json.Marshal(map[string]any{"herId": rec.ParentHerID, "name": parent.name, "organizationNumber": parent.orgnr})
+				ps := map[string]any{"herId": rec.ParentHerID}
+				if parent.typ != "" {
+					ps["name"], ps["organizationNumber"] = parent.name, parent.orgnr
+				}
+				summary, _ := json.Marshal(ps)
 				out["parent"] = summary
 				fields = out
 			default:

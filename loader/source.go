@@ -109,29 +109,40 @@ func parseErr(name string, err error) error {
 	return fmt.Errorf("%s: %w", name, err)
 }
 
-// rejectWriter appends reject records as JSON lines to
-// DATADIR/reports/<gen>-rejects.jsonl. Person numbers never appear in it in
-// plain text (see maskNIN).
+// rejectWriter appends reject (or warning) records as JSON lines to
+// DATADIR/reports/<gen>-rejects.jsonl (or <gen>-warnings.jsonl). Person
+// numbers never appear in it in plain text (see maskNIN).
 type rejectWriter struct {
-	mu   sync.Mutex
-	path string
-	f    *os.File
-	w    *bufio.Writer
-	n    int64
-	per  map[string]int64 // rejects per register
+	mu    sync.Mutex
+	path  string
+	f     *os.File
+	w     *bufio.Writer
+	n     int64
+	per   map[string]int64            // records per register
+	rules map[string]map[string]int64 // records per register and rule
 }
 
 func newRejectWriter(dataDir, gen string) (*rejectWriter, error) {
+	return newReportWriter(dataDir, gen+"-rejects.jsonl")
+}
+
+// newWarningWriter opens the warning report: records loaded as given whose
+// reference points at an entity absent from the dataset (ruleAbsent).
+func newWarningWriter(dataDir, gen string) (*rejectWriter, error) {
+	return newReportWriter(dataDir, gen+"-warnings.jsonl")
+}
+
+func newReportWriter(dataDir, name string) (*rejectWriter, error) {
 	dir := filepath.Join(dataDir, "reports")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	p := filepath.Join(dir, gen+"-rejects.jsonl")
+	p := filepath.Join(dir, name)
 	f, err := os.Create(p)
 	if err != nil {
-		return nil, fmt.Errorf("create reject report: %w", err)
+		return nil, fmt.Errorf("create report %s: %w", name, err)
 	}
-	return &rejectWriter{path: p, f: f, w: bufio.NewWriter(f), per: map[string]int64{}}, nil
+	return &rejectWriter{path: p, f: f, w: bufio.NewWriter(f), per: map[string]int64{}, rules: map[string]map[string]int64{}}, nil
 }
 
 type rejectLine struct {
@@ -149,6 +160,10 @@ func (w *rejectWriter) write(reg, file, pos, id, rule, detail string) {
 	w.w.WriteByte('\n')
 	w.n++
 	w.per[reg]++
+	if w.rules[reg] == nil {
+		w.rules[reg] = map[string]int64{}
+	}
+	w.rules[reg][rule]++
 	w.mu.Unlock()
 }
 
@@ -156,6 +171,20 @@ func (w *rejectWriter) count(reg string) int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.per[reg]
+}
+
+// byRule returns the counts of register reg by rule (nil when none).
+func (w *rejectWriter) byRule(reg string) map[string]int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.rules[reg]) == 0 {
+		return nil
+	}
+	out := make(map[string]int64, len(w.rules[reg]))
+	for k, v := range w.rules[reg] {
+		out[k] = v
+	}
+	return out
 }
 
 func (w *rejectWriter) close() {

@@ -8,7 +8,9 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"sort"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -29,6 +31,10 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	noActivate := fs.Bool("no-activate", false, "build the generation but leave the active one")
 	sortMB := fs.Int("sort-mb", def.SortBytes>>20, "memory for sorting keys before spilling to disk, in MiB")
 	workers := fs.Int("workers", def.Workers, "Folkeregisteret files parsed in parallel")
+	maxShrink := fs.Float64("max-shrink", def.MaxShrinkPercent, "refuse a load with fewer records of a register than the active generation by more than this `PERCENT`")
+	var allowMissing, allowShrink registerList
+	fs.Var(&allowMissing, "allow-missing", "load although `REGISTERS` (comma-separated: resh, ar, flr, hpr, freg, brreg, or register names) are missing or empty")
+	fs.Var(&allowShrink, "allow-shrink", "load although `REGISTERS` shrink by more than --max-shrink")
 	quiet := fs.Bool("quiet", false, "no progress output")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load to `FILE`")
 	if err := fs.Parse(args); err != nil {
@@ -54,6 +60,13 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := loader.DefaultConfig(src, *data)
 	cfg.MaxRejectRatio, cfg.Activate, cfg.SortBytes, cfg.Workers = *ratio, !*noActivate, *sortMB<<20, *workers
+	cfg.MaxShrinkPercent, cfg.AllowMissing, cfg.AllowShrink = *maxShrink, allowMissing, allowShrink
+	for _, l := range []registerList{allowMissing, allowShrink} {
+		if _, err := loader.ExpandRegisters(l); err != nil {
+			fmt.Fprintf(stderr, "grunndata load: %v\n", err)
+			return 2
+		}
+	}
 	cfg.Logger = newLogger(stderr)
 	if !*quiet {
 		cfg.Progress = stderr
@@ -90,6 +103,16 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "generation %s is built, not active (grunndata snapshots activate %s)\n", rep.Generation, rep.Generation)
 	}
 	return 0
+}
+
+// registerList is a repeatable, comma-separated flag of register names.
+type registerList []string
+
+func (l *registerList) String() string { return strings.Join(*l, ",") }
+
+func (l *registerList) Set(v string) error {
+	*l = append(*l, strings.Split(v, ",")...)
+	return nil
 }
 
 func printLoadReport(w io.Writer, rep *loader.Report) {
@@ -136,28 +159,60 @@ func printLoadReport(w io.Writer, rep *loader.Report) {
 		if rep.RejectFile != "" && hasRejects(rep) {
 			fmt.Fprintf(w, "rejects: %s\n", rep.RejectFile)
 		}
+		printWarnings(w, rep)
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "register\tfiles\tMB in\trecords\trejects\tseconds\trecords/s\t")
-	var recs, rejs int64
+	fmt.Fprintln(tw, "register\tfiles\tMB in\trecords\trejects\twarnings\tseconds\trecords/s\t")
+	var recs, rejs, warns int64
 	for _, s := range rep.Registers {
 		secs := s.Duration.Seconds()
 		rate := 0.0
 		if secs > 0 {
 			rate = float64(s.Records) / secs
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%d\t%d\t%.1f\t%.0f\t\n", s.Register, s.Files, float64(s.Bytes)/1e6, s.Records, s.Rejects, secs, rate)
+		nw := sum(s.Warnings)
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%d\t%d\t%d\t%.1f\t%.0f\t\n", s.Register, s.Files, float64(s.Bytes)/1e6, s.Records, s.Rejects, nw, secs, rate)
 		recs += s.Records
 		rejs += s.Rejects
+		warns += nw
 	}
 	total := rep.Duration.Seconds()
-	fmt.Fprintf(tw, "total\t\t\t%d\t%d\t%.1f\t%.0f\t\n", recs, rejs, total, float64(recs)/max(total, 1e-9))
+	fmt.Fprintf(tw, "total\t\t\t%d\t%d\t%d\t%.1f\t%.0f\t\n", recs, rejs, warns, total, float64(recs)/max(total, 1e-9))
 	tw.Flush()
 	fmt.Fprintf(w, "generation %s: %.1f MB on disk\n", rep.Generation, float64(rep.SizeBytes)/1e6)
 	if rejs > 0 {
 		fmt.Fprintf(w, "rejects: %s\n", rep.RejectFile)
 	}
+	printWarnings(w, rep)
+}
+
+func sum(m map[string]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// printWarnings lists the warnings by register and rule: records loaded as
+// given (a reference to an entity the dataset lacks), not rejects.
+func printWarnings(w io.Writer, rep *loader.Report) {
+	var parts []string
+	for _, s := range rep.Registers {
+		rules := make([]string, 0, len(s.Warnings))
+		for r := range s.Warnings {
+			rules = append(rules, r)
+		}
+		sort.Strings(rules)
+		for _, r := range rules {
+			parts = append(parts, fmt.Sprintf("%s %s×%d", s.Register, r, s.Warnings[r]))
+		}
+	}
+	if len(parts) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "warnings (loaded as given, not rejects): %s\nwarnings: %s\n", strings.Join(parts, ", "), rep.WarningFile)
 }
 
 func hasRejects(rep *loader.Report) bool {

@@ -27,7 +27,8 @@ const snapshotsUsage = `usage: grunndata snapshots COMMAND [flags]
                                            verify GEN and make it the active generation
   rollback  [--data DIR] [--admin URL]     back to the previous good generation of the activation history
   prune     [--data DIR] --keep N          remove all but the N newest (never the active one, the
-                                           rollback target or the newest)
+                                           rollback target or the newest), and the half-built
+                                           generations of killed loads and deltas
   verify    [--data DIR] [--full] [GEN...] check generations (default: all) without activating
 
 A running server on the same data directory follows activate and rollback at
@@ -153,6 +154,9 @@ func runSnapshots(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		res, err := index.Prune(*data, *keep)
 		if err != nil {
 			return fail(err)
+		}
+		if len(res.RemovedTemp) > 0 {
+			fmt.Fprintf(stdout, "removed half-built %s (left by killed loads or deltas)\n", strings.Join(res.RemovedTemp, " "))
 		}
 		if len(res.Removed) == 0 {
 			fmt.Fprintf(stdout, "nothing to prune; kept %s\n", strings.Join(res.Kept, " "))
