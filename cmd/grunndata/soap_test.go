@@ -178,6 +178,18 @@ func TestSOAPEndToEnd(t *testing.T) {
 		t.Fatalf("WSDL: %d %.300s", wres.StatusCode, wsdl)
 	}
 
+	// NHN's REST shape beside ours, same token and scope.
+	her := strconv.FormatUint(id.Service, 10)
+	if r := doAuth(t, "GET", api+"/cp/communicationparty/"+her, all, ""); r.status != 200 || !bytes.HasPrefix(r.body, []byte(`{"herId":`+her+`,"parentHerId":`)) {
+		t.Fatalf("REST lookup: %d %.300s", r.status, r.body)
+	}
+	if r := doAuth(t, "GET", api+"/cp/communicationparty/"+her, gp, ""); r.status != 403 {
+		t.Fatalf("REST lookup without organisation.read: %d", r.status)
+	}
+	if r := doAuth(t, "GET", api+"/cp/event?fromSequenceNumber=1", all, ""); r.status != 200 || r.body[0] != '[' {
+		t.Fatalf("REST events: %d %.300s", r.status, r.body)
+	}
+
 	// zeep calls every implemented operation.
 	py := "/usr/bin/python3"
 	if err := exec.Command(py, "-c", "import zeep").Run(); err != nil {

@@ -38,6 +38,7 @@ const (
 	routePartyCertFallback
 	routeOrgCerts
 	routeCertSearch
+	routeCPAPI
 	numRoutes
 )
 
@@ -46,7 +47,7 @@ var routeNames = [numRoutes]string{"none", "communication-party", "organisation"
 	"organisation-subunits", "person-bulk", "gp-bulk", "codes", "ain", "gp-contract-list", "person-search", "personnel-search", "events",
 	"soap-ar", "soap-hpr", "soap-flr",
 	"communication-party-certificates", "communication-party-certificate-history", "communication-party-certificate-fallback",
-	"organisation-certificates", "certificate-search"}
+	"organisation-certificates", "certificate-search", "cp-api"}
 
 // statuses the API answers with; anything else is counted as "other".
 var statusCodes = []int{200, 201, 400, 401, 403, 404, 405, 410, 413, 415, 429, 500, 503}

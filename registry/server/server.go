@@ -295,6 +295,7 @@ var routeScopes = [numRoutes]Scope{
 	routePartyCertFallback: ScopeOrganisationRead,
 	routeOrgCerts:          ScopeOrganisationRead,
 	routeCertSearch:        ScopeOrganisationRead,
+	routeCPAPI:             ScopeOrganisationRead,
 }
 
 var hdrAuthorization = []byte("Authorization")
@@ -350,6 +351,8 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 			status = s.serveSOAP(ctx, rt, p, start)
 		case routePartyCerts, routePartyCertHistory, routePartyCertFallback, routeOrgCerts, routeCertSearch:
 			status = s.serveCerts(ctx, rt, idb)
+		case routeCPAPI:
+			status = s.getOnly(ctx, func() int { return s.serveCPAPI(ctx, p) })
 		case routeParty:
 			status = s.getSerial(ctx, idb, registry.IDHerID, registry.RegParty)
 		case routeOrganisation:

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"strconv"
 	"sync"
 	"time"
 
@@ -28,8 +29,18 @@ var (
 	sBasic   = []byte("/Basic")
 )
 
-// soapRoute classifies NHN's SOAP paths (with or without /Basic).
+var (
+	pCPAPI   = []byte("/cp/")
+	pCPParty = []byte("/cp/communicationparty/")
+	pCPEvent = []byte("/cp/event")
+)
+
+// soapRoute classifies NHN's SOAP paths (with or without /Basic) and the
+// CommunicationParty REST API shape under /cp/.
 func soapRoute(path []byte) (route, bool) {
+	if bytes.HasPrefix(path, pCPAPI) {
+		return routeCPAPI, true
+	}
 	path = bytes.TrimSuffix(path, sBasic)
 	switch {
 	case bytes.Equal(path, pSOAPAR):
@@ -243,3 +254,58 @@ func (b *soapBackend) Audit(_ string, subject registry.NIN, found bool) error {
 }
 
 func (b *soapBackend) Now() time.Time { return time.Now() }
+
+// serveCPAPI answers NHN's CommunicationParty REST API v2 shape:
+// GET /cp/communicationparty/{herId} and GET /cp/event?fromSequenceNumber=N
+// (docs/soap.md).
+func (s *Server) serveCPAPI(ctx *fasthttp.RequestCtx, p *Principal) int {
+	path := ctx.Path()
+	v, err := s.store.Acquire()
+	if err != nil {
+		return writeError(ctx, err)
+	}
+	defer v.Release()
+	b := &soapBackend{s: s, v: v, p: p}
+	bp := soapBufs.Get().(*[]byte)
+	defer soapBufs.Put(bp)
+	var out []byte
+	switch {
+	case bytes.HasPrefix(path, pCPParty):
+		her, err := registry.ParseSerial(registry.IDHerID, path[len(pCPParty):])
+		if err != nil {
+			return writeError(ctx, err)
+		}
+		out, err = soap.AppendRESTParty((*bp)[:0], her, b)
+		if err != nil {
+			return writeError(ctx, err)
+		}
+	case bytes.Equal(path, pCPEvent):
+		args := ctx.QueryArgs()
+		from, limit := uint64(1), 100
+		if f := args.Peek("fromSequenceNumber"); len(f) > 0 {
+			n, err := strconv.ParseUint(string(f), 10, 64)
+			if err != nil {
+				writeProblem(ctx, 400, problemBody(400, "invalid_parameter", "Invalid fromSequenceNumber", "fromSequenceNumber is a sequence number", "", "fromSequenceNumber"))
+				return 400
+			}
+			from = n
+		}
+		if l := args.Peek("limit"); len(l) > 0 {
+			n, err := strconv.Atoi(string(l))
+			if err != nil || n < 1 || n > 1000 {
+				writeProblem(ctx, 400, problemBody(400, "invalid_parameter", "Invalid limit", "limit is 1 to 1000", "", "limit"))
+				return 400
+			}
+			limit = n
+		}
+		out, err = soap.AppendRESTEvents((*bp)[:0], from, limit, b)
+		if err != nil {
+			return writeError(ctx, err)
+		}
+	default:
+		writeProblem(ctx, 404, bodyNoRoute)
+		return 404
+	}
+	*bp = out[:0]
+	return writeJSON(ctx, out)
+}

@@ -98,3 +98,26 @@ func BenchmarkPartyCacheHit(b *testing.B) {
 		})
 	}
 }
+
+func TestCPAPIRoutes(t *testing.T) {
+	s := newSOAPTestServer(t)
+	for _, tc := range []struct {
+		uri      string
+		status   int
+		contains string
+	}{
+		{"/cp/communicationparty/80002", 200, `{"herId":80002,"parentHerId":80001,"type":"Service","communicationParty":{"Code":{"Active":true,`},
+		{"/cp/communicationparty/80001", 200, `"ParentHerId":-1`},
+		{"/cp/communicationparty/99", 404, "not_found"},
+		{"/cp/communicationparty/x", 400, "invalid_identifier"},
+		{"/cp/event?fromSequenceNumber=1", 200, `[]`},
+		{"/cp/event?fromSequenceNumber=x", 400, "fromSequenceNumber"},
+		{"/cp/other", 404, "no_route"},
+	} {
+		ctx := request("GET", tc.uri, nil)
+		s.Handle(ctx)
+		if ctx.Response.StatusCode() != tc.status || !bytes.Contains(ctx.Response.Body(), []byte(tc.contains)) {
+			t.Errorf("%s: %d %.400s", tc.uri, ctx.Response.StatusCode(), ctx.Response.Body())
+		}
+	}
+}

@@ -120,20 +120,13 @@ const (
 )
 
 // appendParty writes a party as the element <name i:type="…"> of type
-// CommunicationParty (withType) or as its own derived type.
+// CommunicationParty (withType) or as its own derived type. In JSON mode
+// (NHN's REST shape) it writes the members of the object, the derived
+// type's first, as NHN's serializer does.
 func (c *call) appendParty(name string, p *party, withType bool, level int) error {
 	w := &c.w
-	w.dst = append(w.dst, '<')
-	w.dst = append(w.dst, name...)
-	if withType {
-		w.dst = append(w.dst, ` i:type="`...)
-		w.dst = append(w.dst, p.xsiType()...)
-		w.dst = append(w.dst, '"')
-	}
-	w.dst = append(w.dst, '>')
-	kind := p.kind()
 	var parent *party
-	if kind != "Organization" && !isNull(p.parentHerID) {
+	if p.kind() != "Organization" && !isNull(p.parentHerID) {
 		if id, err := strconv.ParseUint(string(p.parentHerID), 10, 32); err == nil {
 			if pp, err := arParty(c.b, id); err == nil {
 				parent = pp
@@ -142,6 +135,35 @@ func (c *call) appendParty(name string, p *party, withType bool, level int) erro
 			}
 		}
 	}
+	if w.json {
+		if err := c.appendDerived(p, parent, level); err != nil {
+			return err
+		}
+		return c.appendBase(p, parent)
+	}
+	w.dst = append(w.dst, '<')
+	w.dst = append(w.dst, name...)
+	if withType {
+		w.dst = append(w.dst, ` i:type="`...)
+		w.dst = append(w.dst, p.xsiType()...)
+		w.dst = append(w.dst, '"')
+	}
+	w.dst = append(w.dst, '>')
+	if err := c.appendBase(p, parent); err != nil {
+		return err
+	}
+	if err := c.appendDerived(p, parent, level); err != nil {
+		return err
+	}
+	w.dst = append(w.dst, '<', '/')
+	w.dst = append(w.dst, name...)
+	w.dst = append(w.dst, '>')
+	return nil
+}
+
+// appendBase writes CommunicationParty's own members, in the XSD's order.
+func (c *call) appendBase(p, parent *party) error {
+	w := &c.w
 	w.bool("", "Active", p.active, false)
 	w.nilElem("", "CoverageAreaType")
 	if isNull(p.displayName) {
@@ -149,15 +171,13 @@ func (c *call) appendParty(name string, p *party, withType bool, level int) erro
 	} else {
 		w.text("", "DisplayName", p.displayName)
 	}
-	w.open("", "ElectronicAddresses")
+	w.openList("", "ElectronicAddresses")
 	if err := eachItem(p.electronic, func(a []byte) bool { w.electronicAddress(a, p.lastChanged); return true }); err != nil {
 		return err
 	}
-	w.close("", "ElectronicAddresses")
-	w.empty("", "FutureElectronicAddresses")
-	w.open("", "HerId")
-	w.dst = append(w.dst, p.herID...)
-	w.close("", "HerId")
+	w.closeList("", "ElectronicAddresses")
+	w.emptyList("", "FutureElectronicAddresses")
+	w.num("", "HerId", p.herID)
 	w.bool("", "IsValidCommunicationParty", boolJSON(p.isValid()), false)
 	w.dateTime("", "LastChanged", p.lastChanged, "")
 	switch {
@@ -171,75 +191,82 @@ func (c *call) appendParty(name string, p *party, withType bool, level int) erro
 	w.text("", "Name", p.name)
 	if parent != nil {
 		w.code("", "ParentBusinessType", "b", parent.businessType)
-		w.raw("<ParentHerId>")
-		w.dst = append(w.dst, parent.herID...)
-		w.raw("</ParentHerId>")
+		w.num("", "ParentHerId", parent.herID)
 		w.text("", "ParentName", parent.name)
 		w.intText("", "ParentOrganizationNumber", parent.orgnr)
 	} else {
 		w.nilElem("", "ParentBusinessType")
-		w.str("", "ParentHerId", "-1")
+		w.int("", "ParentHerId", -1)
 		w.nilElem("", "ParentName")
-		w.str("", "ParentOrganizationNumber", "-1")
+		w.int("", "ParentOrganizationNumber", -1)
 	}
-	w.open("", "PhysicalAddresses")
+	w.openList("", "PhysicalAddresses")
 	if err := eachItem(p.physical, func(a []byte) bool { w.physicalAddress(a, p.lastChanged); return true }); err != nil {
 		return err
 	}
-	w.close("", "PhysicalAddresses")
-	w.open("", "ServerTime")
-	w.dst = appendServerTime(w.dst, c.b.Now())
-	w.close("", "ServerTime")
+	w.closeList("", "PhysicalAddresses")
+	w.serverTime("", "ServerTime", c.b.Now())
 	w.text("", "Type", p.typ)
 	if isNull(p.valid) {
 		// No recorded validity: .NET's default start, NHN's open end.
-		w.raw("<Valid><b:From>0001-01-01T00:00:00</b:From><b:To>" + openEnd + "</b:To></Valid>")
+		w.open("", "Valid")
+		w.str("b", "From", "0001-01-01T00:00:00")
+		w.str("b", "To", openEnd)
+		w.close("", "Valid")
 	} else {
 		w.period("", "Valid", "b", p.valid, openEnd)
 	}
-	switch kind {
+	return nil
+}
+
+// appendDerived writes the members of the party's derived type.
+func (c *call) appendDerived(p, parent *party, level int) error {
+	w := &c.w
+	switch p.kind() {
 	case "Organization":
 		w.code("", "BusinessType", "b", p.businessType)
-		w.open("", "IndustryCodes")
-		if err := eachItem(p.industryCodes, func(ic []byte) bool { w.code("b", "Code", "b", ic); return true }); err != nil {
+		w.openList("", "IndustryCodes")
+		if err := eachItem(p.industryCodes, func(ic []byte) bool { w.codeItem("b", "Code", ic); return true }); err != nil {
 			return err
 		}
-		w.close("", "IndustryCodes")
+		w.closeList("", "IndustryCodes")
 		w.intText("", "OrganizationNumber", p.orgnr)
 		if err := c.appendChildren(p, level, "Person", "People", "OrganizationPerson"); err != nil {
 			return err
 		}
-		w.empty("", "Properties")
+		w.emptyList("", "Properties")
 		if err := c.appendChildren(p, level, "Service", "Services", "Service"); err != nil {
 			return err
 		}
 	case "Service":
-		code := member(p.service, "code")
-		w.code("", "Code", "b", code)
-		w.empty("", "CoverageAreas")
+		w.code("", "Code", "b", member(p.service, "code"))
+		w.emptyList("", "CoverageAreas")
 		w.text("", "Description", p.description)
 		w.text("", "LocationDescription", p.locationDescription)
-		w.empty("", "Properties")
+		w.emptyList("", "Properties")
 	case "Person":
 		if level == levelTop && parent != nil {
-			w.open("", "Organizations")
+			w.openList("", "Organizations")
+			if w.json {
+				w.openItem("", "Organization")
+			}
 			if err := c.appendParty("Organization", parent, false, levelNested); err != nil {
 				return err
 			}
-			w.close("", "Organizations")
+			if w.json {
+				w.closeItem("", "Organization")
+			}
+			w.closeList("", "Organizations")
 		} else {
-			w.empty("", "Organizations")
+			w.emptyList("", "Organizations")
 		}
 		title, err := c.appendARPerson(p.person)
 		if err != nil {
 			return err
 		}
-		w.empty("", "Properties")
+		w.emptyList("", "Properties")
 		w.text("", "Title", title)
 	}
-	w.dst = append(w.dst, '<', '/')
-	w.dst = append(w.dst, name...)
-	w.dst = append(w.dst, '>')
 	return nil
 }
 
@@ -270,13 +297,11 @@ func (p *party) isValid() bool {
 
 // intText writes an xs:int from a stored number or digit string (-1 for none).
 func (w *xw) intText(p, name string, v []byte) {
-	w.open(p, name)
 	if isEmpty(v) {
-		w.raw("-1")
-	} else {
-		w.dst = append(w.dst, unquoted(v)...)
+		w.int(p, name, -1)
+		return
 	}
-	w.close(p, name)
+	w.num(p, name, v)
 }
 
 // period writes a Common Period {From, To}; an open end is end.
@@ -304,13 +329,13 @@ func (w *xw) electronicAddress(a, lastChanged []byte) {
 		}
 		return true
 	})
-	w.raw("<b:ElectronicAddress>")
+	w.openItem("b", "ElectronicAddress")
 	w.textOrEmpty("b", "Address", addr)
 	w.bool("b", "Inherited", inherited, false)
 	w.dateTime("b", "LastChanged", lastChanged, "")
 	w.code("b", "Type", "b", typ)
 	w.text("b", "TypeCodeValue", member(typ, "code"))
-	w.raw("</b:ElectronicAddress>")
+	w.closeItem("b", "ElectronicAddress")
 }
 
 func (w *xw) physicalAddress(a, lastChanged []byte) {
@@ -336,22 +361,20 @@ func (w *xw) physicalAddress(a, lastChanged []byte) {
 		}
 		return true
 	})
-	w.raw("<b:PhysicalAddress>")
+	w.openItem("b", "PhysicalAddress")
 	w.textOrEmpty("b", "City", city)
 	w.countryCode("b", "Country", "b", country)
 	w.textOrEmpty("b", "Description", desc)
 	w.bool("b", "Inherited", inherited, false)
 	w.dateTime("b", "LastChanged", lastChanged, "")
 	if !isEmpty(postal) {
-		w.open("b", "PostalCode")
-		w.dst = append(w.dst, unquoted(postal)...)
-		w.close("b", "PostalCode")
+		w.num("b", "PostalCode", postal)
 	}
 	w.textOrEmpty("b", "Postbox", postbox)
 	w.textOrEmpty("b", "StreetAddress", street)
 	w.code("b", "Type", "b", typ)
 	w.text("b", "TypeCodeValue", member(typ, "code"))
-	w.raw("</b:PhysicalAddress>")
+	w.closeItem("b", "PhysicalAddress")
 }
 
 // appendChildren writes an organisation's services or people (own element
@@ -359,14 +382,14 @@ func (w *xw) physicalAddress(a, lastChanged []byte) {
 func (c *call) appendChildren(p *party, level int, kind, list, elem string) error {
 	w := &c.w
 	if level != levelTop {
-		w.empty("", list)
+		w.emptyList("", list)
 		return nil
 	}
 	her, err := strconv.ParseUint(string(p.herID), 10, 32)
 	if err != nil {
 		return errJSON
 	}
-	w.open("", list)
+	w.openList("", list)
 	pk := registry.SerialKey(registry.IdxPartyChildren, her) // 'c' + parent HER-id
 	prefix := pk.Bytes()
 	var kids []uint64
@@ -389,11 +412,17 @@ func (c *call) appendChildren(p *party, level int, kind, list, elem string) erro
 		if cp.kind() != kind {
 			continue
 		}
+		if w.json {
+			w.openItem("", elem)
+		}
 		if err := c.appendParty(elem, cp, false, levelNested); err != nil {
 			return err
 		}
+		if w.json {
+			w.closeItem("", elem)
+		}
 	}
-	w.close("", list)
+	w.closeList("", list)
 	return nil
 }
 
@@ -428,69 +457,66 @@ func (c *call) appendARPerson(person []byte) ([]byte, error) {
 	if rec != nil {
 		given, family = h.given, h.family
 	}
-	w.raw("<Person>")
+	w.open("", "Person")
 	w.dateTime("c", "BirthDate", h.birthDate, "")
 	w.text("c", "FirstName", given)
-	w.raw("<c:HPRInformation><c:Authorizations>")
+	w.open("c", "HPRInformation")
+	w.openList("c", "Authorizations")
 	var title []byte
 	_ = eachItem(h.approvals, func(a []byte) bool {
 		ap := parseApproval(a)
 		if title == nil {
 			title = member(ap.profession, "text")
 		}
-		w.raw("<c:Authorization>")
+		w.openItem("c", "Authorization")
 		w.dateTime("c", "LastChanged", h.lastUpdated, "")
 		w.code("c", "Profession", "b", ap.profession)
-		req := firstItem(ap.requisitionRights)
-		if req == nil {
+		if req := firstItem(ap.requisitionRights); req == nil {
 			w.nilElem("c", "Requisition")
 		} else {
-			w.raw("<c:Requisition>")
+			w.open("c", "Requisition")
 			w.dateTime("c", "LastChanged", h.lastUpdated, "")
 			w.code("c", "Type", "b", member(req, "type"))
 			w.period("c", "Valid", "b", member(req, "valid"), openEnd)
-			w.raw("</c:Requisition>")
+			w.close("c", "Requisition")
 		}
-		w.raw("<c:Specialities>")
+		w.openList("c", "Specialities")
 		_ = eachItem(ap.specialities, func(s []byte) bool {
-			w.raw("<c:Speciality>")
+			w.openItem("c", "Speciality")
 			w.dateTime("c", "LastChanged", h.lastUpdated, "")
 			w.code("c", "Type", "b", member(s, "type"))
 			w.period("c", "Valid", "b", member(s, "valid"), openEnd)
-			w.raw("</c:Speciality>")
+			w.closeItem("c", "Speciality")
 			return true
 		})
-		w.raw("</c:Specialities>")
+		w.closeList("c", "Specialities")
 		w.code("c", "Type", "b", ap.authorization)
 		w.period("c", "Valid", "b", ap.valid, openEnd)
-		w.raw("</c:Authorization>")
+		w.closeItem("c", "Authorization")
 		return true
 	})
-	w.raw("</c:Authorizations>")
-	w.open("c", "HPRNo")
-	w.dst = append(w.dst, unquoted(hprNo)...)
-	w.close("c", "HPRNo")
-	w.open("c", "HPRNumber")
-	w.dst = append(w.dst, unquoted(hprNo)...)
-	w.close("c", "HPRNumber")
+	w.closeList("c", "Authorizations")
+	w.text("c", "HPRNo", hprNo)
+	w.num("c", "HPRNumber", hprNo)
 	w.dateTime("c", "LastChanged", h.lastUpdated, "")
-	w.raw("<c:SpecialCompetences>")
+	w.openList("c", "SpecialCompetences")
 	_ = eachItem(h.approvals, func(a []byte) bool {
 		_ = eachItem(parseApproval(a).additionalCompetences, func(s []byte) bool {
-			w.raw("<c:SpecialCompetence>")
+			w.openItem("c", "SpecialCompetence")
 			w.code("c", "Type", "b", member(s, "type"))
 			w.period("c", "Valid", "b", member(s, "valid"), openEnd)
-			w.raw("</c:SpecialCompetence>")
+			w.closeItem("c", "SpecialCompetence")
 			return true
 		})
 		return true
 	})
-	w.raw("</c:SpecialCompetences></c:HPRInformation>")
+	w.closeList("c", "SpecialCompetences")
+	w.close("c", "HPRInformation")
 	w.dateTime("c", "LastChanged", h.lastUpdated, "")
 	w.text("c", "LastName", family)
 	w.text("c", "MiddleName", h.middle)
 	w.code("c", "Sex", "b", h.gender)
-	w.raw("</Person>")
+	w.close("", "Person")
 	return title, nil
 }
 

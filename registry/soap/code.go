@@ -46,22 +46,29 @@ func parseCode(v []byte) (c code, ok bool) {
 
 // code writes a Common Code element <p:name> with children in prefix cp, or
 // nil for a null value.
-func (w *xw) code(p, name, cp string, v []byte) {
+func (w *xw) code(p, name, cp string, v []byte) { w.codeAs(p, name, cp, v, false) }
+
+// codeItem writes a Code as an array item.
+func (w *xw) codeItem(cp, name string, v []byte) { w.codeAs(cp, name, cp, v, true) }
+
+func (w *xw) codeAs(p, name, cp string, v []byte, item bool) {
 	c, ok := parseCode(v)
 	if !ok {
 		w.nilElem(p, name)
 		return
 	}
-	w.open(p, name)
-	w.str(cp, "Active", "true")
+	if item {
+		w.openItem(p, name)
+	} else {
+		w.open(p, name)
+	}
+	w.bool(cp, "Active", nil, true)
 	w.text(cp, "CodeText", c.text)
 	w.text(cp, "CodeValue", c.value)
 	if !w.noLongDescription {
 		w.nilElem(cp, "LongDescription")
 	}
-	w.open(cp, "OID")
-	w.dst = append(w.dst, unquoted(c.oid)...)
-	w.close(cp, "OID")
+	w.num(cp, "OID", c.oid)
 	oid, _ := strconv.Atoi(string(unquoted(c.oid)))
 	if st, ok := simpleTypes[oid]; ok {
 		w.str(cp, "SimpleType", st)
@@ -79,7 +86,7 @@ func (w *xw) kode(p, name, kp string, v []byte) {
 		return
 	}
 	w.open(p, name)
-	w.str(kp, "Aktiv", "true")
+	w.bool(kp, "Aktiv", nil, true)
 	w.text(kp, "Beskrivelse", c.text)
 	oid, _ := strconv.Atoi(string(unquoted(c.oid)))
 	if st, ok := simpleTypes[oid]; ok {
@@ -87,9 +94,7 @@ func (w *xw) kode(p, name, kp string, v []byte) {
 	} else {
 		w.nilElem(kp, "Kodegruppenavn")
 	}
-	w.open(kp, "OID")
-	w.dst = append(w.dst, unquoted(c.oid)...)
-	w.close(kp, "OID")
+	w.num(kp, "OID", c.oid)
 	w.text(kp, "Verdi", c.value)
 	w.close(p, name)
 }
@@ -101,7 +106,7 @@ func (w *xw) countryCode(p, name, cp string, v []byte) {
 		return
 	}
 	w.open(p, name)
-	w.str(cp, "Active", "true")
+	w.bool(cp, "Active", nil, true)
 	if string(unquoted(v)) == "NO" {
 		w.str(cp, "CodeText", "Norge")
 	} else {
@@ -109,7 +114,7 @@ func (w *xw) countryCode(p, name, cp string, v []byte) {
 	}
 	w.text(cp, "CodeValue", v)
 	w.nilElem(cp, "LongDescription")
-	w.str(cp, "OID", "9043")
+	w.int(cp, "OID", 9043)
 	w.str(cp, "SimpleType", simpleTypes[9043])
 	w.close(p, name)
 }

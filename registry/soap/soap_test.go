@@ -2,6 +2,7 @@ package soap
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -527,7 +528,9 @@ func TestEnvelopeErrors(t *testing.T) {
 		status     int
 		contains   string
 	}{
-		{"not xml", "hello", 400, "no Envelope"},
+		{"not xml", "hello", 400, "malformed XML"},
+		{"no envelope", "<!-- c -->", 400, "no Envelope"},
+		{"dtd", "<!DOCTYPE x [<!ENTITY a \"b\">]><x/>", 400, "DTDs are not allowed"},
 		{"broken xml", "<s:Envelope xmlns:s=\"" + NS12 + "\"><s:Body>", 400, "malformed XML"},
 		{"not soap", `<a xmlns="urn:x"/>`, 400, "not a SOAP"},
 		{"empty body", `<s:Envelope xmlns:s="` + NS12 + `"><s:Body/></s:Envelope>`, 400, "Body is empty"},
@@ -556,6 +559,94 @@ func TestWSDLCarriesOurAddress(t *testing.T) {
 		}
 		if !bytes.Contains(w, []byte(`location="https://grunndata.example/v9/X/Basic"`)) || !bytes.Contains(w, []byte(`location="https://grunndata.example/v9/X"`)) {
 			t.Errorf("%s WSDL lacks our addresses", svc.Name)
+		}
+	}
+}
+
+// jsonPaths lists an object's member paths with their JSON types; arrays
+// contribute their items' paths under "[]".
+func jsonPaths(v any, prefix string, out map[string]string) {
+	switch t := v.(type) {
+	case map[string]any:
+		out[prefix] = "object"
+		for k, c := range t {
+			jsonPaths(c, prefix+"/"+k, out)
+		}
+	case []any:
+		out[prefix] = "array"
+		for _, c := range t {
+			jsonPaths(c, prefix+"/[]", out)
+		}
+	case nil:
+		out[prefix] = "null"
+	case string:
+		out[prefix] = "string"
+	case float64:
+		out[prefix] = "number"
+	case bool:
+		out[prefix] = "bool"
+	}
+}
+
+func TestRESTMatchesRecordedAnswers(t *testing.T) {
+	v := snapshot(t)
+	id := findIDs(t, v)
+	b := &testBackend{v: v}
+	for _, tc := range []struct {
+		sample string
+		her    uint64
+	}{
+		{"ar_rest_helsenorge_CommunicationDetailsRest_8141705.json", id.service},
+		{"ar_rest_helsenorge_CommunicationDetailsRest_8141791.json", id.person},
+	} {
+		out, err := AppendRESTParty(nil, tc.her, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ours, theirs any
+		if err := json.Unmarshal(out, &ours); err != nil {
+			t.Fatalf("%s: our answer is not JSON: %v\n%s", tc.sample, err, out)
+		}
+		if err := json.Unmarshal(readSample(t, tc.sample), &theirs); err != nil {
+			t.Fatal(err)
+		}
+		got, want := map[string]string{}, map[string]string{}
+		jsonPaths(ours, "", got)
+		jsonPaths(theirs, "", want)
+		for p, typ := range want {
+			skip := false
+			for k := range omitted {
+				if strings.Contains(p, "/"+k) {
+					skip = true
+				}
+			}
+			if skip {
+				continue
+			}
+			g, ok := got[p]
+			switch {
+			case !ok:
+				t.Errorf("%s: recorded member %s is missing from ours", tc.sample, p)
+			case g != typ && g != "null" && typ != "null":
+				t.Errorf("%s: %s is %s in ours, %s in NHN's", tc.sample, p, g, typ)
+			}
+		}
+	}
+	if _, err := AppendRESTParty(nil, 2147483000, b); !errors.Is(err, registry.ErrNotFound) {
+		t.Errorf("unknown HER-id: %v", err)
+	}
+	// The feed's first events, slim, in order.
+	out, err := AppendRESTEvents(nil, 1, 3, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []map[string]any
+	if err := json.Unmarshal(out, &evs); err != nil {
+		t.Fatalf("events are not JSON: %v %s", err, out)
+	}
+	for i, e := range evs {
+		if len(e) != 4 || e["eventType"] != "CommunicationPartyUpdated" || e["herId"] == nil || e["sequenceNumber"] == nil {
+			t.Errorf("event %d: %v", i, e)
 		}
 	}
 }

@@ -3,7 +3,11 @@ package soap
 import (
 	"strconv"
 	"time"
+
+	"github.com/grunndata/grunndata/registry"
 )
+
+var appendJSONString = registry.AppendJSONString
 
 // Answers are appended to a caller's buffer: the envelope, then the body
 // rendered from the stored JSON records, then the closing tags.
@@ -86,10 +90,13 @@ func appendGenericFault(dst []byte, f *Fault) []byte {
 	return append(dst, `</Message></GenericFault>`...)
 }
 
-// xw holds the prefixes of one answer: the element prefix of the current
-// type's namespace ("" for the default namespace) and of Common's types.
+// xw appends one answer. In XML mode elements carry the given namespace
+// prefix; in JSON mode (NHN's REST shape of the same model) an element is a
+// member "name": value and prefixes are ignored.
 type xw struct {
 	dst []byte
+	// json selects NHN's REST JSON shape instead of XML.
+	json bool
 	// noLongDescription: the contract's Code has no LongDescription (FLR's
 	// older Common schema).
 	noLongDescription bool
@@ -97,29 +104,106 @@ type xw struct {
 
 func (w *xw) raw(s string) { w.dst = append(w.dst, s...) }
 
-// open writes <p:name>.
+// key writes a JSON member's separator and key.
+func (w *xw) key(name string) {
+	w.sep()
+	w.dst = append(w.dst, '"')
+	w.dst = append(w.dst, name...)
+	w.dst = append(w.dst, '"', ':')
+}
+
+// sep writes a comma unless a value is the first in its object or array.
+func (w *xw) sep() {
+	if n := len(w.dst); n > 0 {
+		switch w.dst[n-1] {
+		case '{', '[', ':':
+		default:
+			w.dst = append(w.dst, ',')
+		}
+	}
+}
+
+// open starts a complex element <p:name> (JSON: "name":{).
 func (w *xw) open(p, name string) {
+	if w.json {
+		w.key(name)
+		w.dst = append(w.dst, '{')
+		return
+	}
 	w.dst = append(w.dst, '<')
 	w.dst = appendQName(w.dst, p, name)
 	w.dst = append(w.dst, '>')
 }
 
-// close writes </p:name>.
+// close ends a complex element.
 func (w *xw) close(p, name string) {
+	if w.json {
+		w.dst = append(w.dst, '}')
+		return
+	}
 	w.dst = append(w.dst, '<', '/')
 	w.dst = appendQName(w.dst, p, name)
 	w.dst = append(w.dst, '>')
 }
 
-// nilElem writes <p:name i:nil="true"/>.
+// openList starts an array element (JSON: "name":[).
+func (w *xw) openList(p, name string) {
+	if w.json {
+		w.key(name)
+		w.dst = append(w.dst, '[')
+		return
+	}
+	w.open(p, name)
+}
+
+func (w *xw) closeList(p, name string) {
+	if w.json {
+		w.dst = append(w.dst, ']')
+		return
+	}
+	w.close(p, name)
+}
+
+// openItem starts an array item <p:name> (JSON: {).
+func (w *xw) openItem(p, name string) {
+	if w.json {
+		w.sep()
+		w.dst = append(w.dst, '{')
+		return
+	}
+	w.open(p, name)
+}
+
+func (w *xw) closeItem(p, name string) { w.close(p, name) }
+
+// emptyList writes an empty array element <p:name/> (JSON: []).
+func (w *xw) emptyList(p, name string) {
+	if w.json {
+		w.key(name)
+		w.dst = append(w.dst, '[', ']')
+		return
+	}
+	w.empty(p, name)
+}
+
+// nilElem writes <p:name i:nil="true"/> (JSON: null).
 func (w *xw) nilElem(p, name string) {
+	if w.json {
+		w.key(name)
+		w.dst = append(w.dst, "null"...)
+		return
+	}
 	w.dst = append(w.dst, '<')
 	w.dst = appendQName(w.dst, p, name)
 	w.dst = append(w.dst, ` i:nil="true"/>`...)
 }
 
-// empty writes <p:name/>.
+// empty writes <p:name/> (XML only: JSON callers use emptyList or nil).
 func (w *xw) empty(p, name string) {
+	if w.json {
+		w.nilElem(p, name)
+		return
+	}
 	w.dst = append(w.dst, '<')
 	w.dst = appendQName(w.dst, p, name)
 	w.dst = append(w.dst, '/', '>')
@@ -131,12 +215,23 @@ func (w *xw) text(p, name string, v []byte) {
 		w.nilElem(p, name)
 		return
 	}
+	if w.json {
+		w.key(name)
+		if v[0] == '"' {
+			w.dst = append(w.dst, v...)
+		} else {
+			w.dst = append(w.dst, '"')
+			w.dst = append(w.dst, v...)
+			w.dst = append(w.dst, '"')
+		}
+		return
+	}
 	w.open(p, name)
 	w.dst = appendText(w.dst, v)
 	w.close(p, name)
 }
 
-// textOrEmpty writes v, or an empty element for null (NHN's empty strings).
+// textOrEmpty writes v, or NHN's empty string for null or "" (JSON: null).
 func (w *xw) textOrEmpty(p, name string, v []byte) {
 	if isEmpty(v) {
 		w.empty(p, name)
@@ -147,13 +242,40 @@ func (w *xw) textOrEmpty(p, name string, v []byte) {
 
 // str writes <p:name>s</p:name>.
 func (w *xw) str(p, name, s string) {
+	if w.json {
+		w.key(name)
+		w.dst = appendJSONString(w.dst, s)
+		return
+	}
 	w.open(p, name)
 	w.dst = appendEscaped(w.dst, s)
 	w.close(p, name)
 }
 
+// num writes a number from a stored number or digit string (JSON: a number
+// without leading zeros, as NHN's REST API writes PostalCode).
+func (w *xw) num(p, name string, v []byte) {
+	d := unquoted(v)
+	if w.json {
+		w.key(name)
+		for len(d) > 1 && d[0] == '0' {
+			d = d[1:]
+		}
+		w.dst = append(w.dst, d...)
+		return
+	}
+	w.open(p, name)
+	w.dst = append(w.dst, d...)
+	w.close(p, name)
+}
+
 // int writes <p:name>n</p:name>.
 func (w *xw) int(p, name string, n int64) {
+	if w.json {
+		w.key(name)
+		w.dst = strconv.AppendInt(w.dst, n, 10)
+		return
+	}
 	w.open(p, name)
 	w.dst = strconv.AppendInt(w.dst, n, 10)
 	w.close(p, name)
@@ -166,6 +288,11 @@ func (w *xw) bool(p, name string, v []byte, def bool) {
 		b = true
 	} else if string(v) == "false" {
 		b = false
+	}
+	if w.json {
+		w.key(name)
+		w.dst = strconv.AppendBool(w.dst, b)
+		return
 	}
 	w.open(p, name)
 	w.dst = strconv.AppendBool(w.dst, b)
@@ -182,8 +309,29 @@ func (w *xw) dateTime(p, name string, v []byte, def string) {
 		}
 		return
 	}
+	if w.json {
+		w.key(name)
+		w.dst = append(w.dst, '"')
+		w.dst = appendDateTime(w.dst, unquoted(v))
+		w.dst = append(w.dst, '"')
+		return
+	}
 	w.open(p, name)
 	w.dst = appendDateTime(w.dst, unquoted(v))
+	w.close(p, name)
+}
+
+// serverTime writes now as NHN's ServerTime.
+func (w *xw) serverTime(p, name string, now time.Time) {
+	if w.json {
+		w.key(name)
+		w.dst = append(w.dst, '"')
+		w.dst = appendServerTime(w.dst, now)
+		w.dst = append(w.dst, '"')
+		return
+	}
+	w.open(p, name)
+	w.dst = appendServerTime(w.dst, now)
 	w.close(p, name)
 }
 
