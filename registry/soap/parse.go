@@ -65,13 +65,13 @@ func (p *parser) run() error {
 		switch {
 		case bytes.HasPrefix(rest, []byte("<?")):
 			e := bytes.Index(rest[2:], []byte("?>"))
-			if e < 0 || len(p.stack) > 0 || !procInstOK(rest[2:2+e]) {
+			if e < 0 || len(p.stack) > 0 || !validChars(rest[2:2+e]) || !procInstOK(rest[2:2+e]) {
 				return errMalformed
 			}
 			p.i += 2 + e + 2
 		case bytes.HasPrefix(rest, []byte("<!--")):
 			e := bytes.Index(rest[4:], []byte("-->"))
-			if e < 0 {
+			if e < 0 || !validChars(rest[4:4+e]) {
 				return errMalformed
 			}
 			p.i += 4 + e + 3
@@ -299,13 +299,8 @@ func (p *parser) text() error {
 
 // addText appends character data, refusing what XML forbids in it.
 func (p *parser) addText(t []byte) error {
-	if !utf8.Valid(t) {
+	if !validChars(t) {
 		return errMalformed
-	}
-	for _, c := range t {
-		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-			return errMalformed
-		}
 	}
 	if len(p.buf)+len(t) > 1<<20 {
 		return envErr("text too long")
@@ -359,6 +354,26 @@ func entity(name []byte) (rune, bool) {
 	return r, true
 }
 
+// validChars reports whether b is UTF-8 made of XML 1.0 characters.
+func validChars(b []byte) bool {
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 || !isXMLChar(r) {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
 func isXMLChar(r rune) bool {
 	return r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
 }
@@ -375,7 +390,7 @@ func (p *parser) attrValue() (string, error) {
 	}
 	raw := p.b[p.i+1 : p.i+1+e]
 	p.i += e + 2
-	if bytes.IndexByte(raw, '<') >= 0 || !utf8.Valid(raw) {
+	if bytes.IndexByte(raw, '<') >= 0 || !validChars(raw) {
 		return "", errMalformed
 	}
 	if bytes.IndexByte(raw, '&') < 0 {
