@@ -1,6 +1,5 @@
 package soap
 
-
 // Version is the SOAP version of a request; the answer uses the same.
 type Version uint8
 
@@ -75,4 +74,3 @@ type ErrEnvelope struct{ Msg string }
 func (e *ErrEnvelope) Error() string { return "soap: " + e.Msg }
 
 func envErr(msg string) error { return &ErrEnvelope{Msg: msg} }
-
