@@ -46,6 +46,7 @@ func MustRunMain(tb testing.TB, dataDir string, mod func(*ServeConfig)) *Main {
 type ids struct {
 	her, hpr, resh, contract uint64
 	orgnr                    string
+	arOrgnr                  string // an AR organisation's orgnr (certificates by orgnr)
 	gpPatient                string // a person with a GP
 	protected                string // a person with addressProtection != ugradert
 	hprNIN                   string // an HPR person's fødselsnummer
@@ -69,6 +70,7 @@ func findIDs(tb testing.TB, m *Main) ids {
 	first(registry.RegResh, func(k, _ []byte) bool { out.resh = uint64(binary.BigEndian.Uint32(k[1:])); return false })
 	first(registry.RegGPContract, func(k, _ []byte) bool { out.contract = binary.BigEndian.Uint64(k[1:]); return false })
 	first(registry.RegOrganisation, func(k, _ []byte) bool { out.orgnr = string(k[1:]); return false })
+	first(registry.IdxCertOrgnr, func(k, _ []byte) bool { out.arOrgnr = string(k[1:]); return false })
 	first(registry.RegGPPatient, func(k, _ []byte) bool { out.gpPatient = string(k[1:]); return false })
 	first(registry.IdxPersonnelByNIN, func(k, _ []byte) bool { out.hprNIN = string(k[1:]); return false })
 	first(registry.RegPerson, func(k, val []byte) bool {
@@ -79,7 +81,7 @@ func findIDs(tb testing.TB, m *Main) ids {
 		}
 		return true
 	})
-	if out.her == 0 || out.hpr == 0 || out.resh == 0 || out.contract == 0 || out.orgnr == "" || out.gpPatient == "" ||
+	if out.her == 0 || out.hpr == 0 || out.resh == 0 || out.contract == 0 || out.orgnr == "" || out.arOrgnr == "" || out.gpPatient == "" ||
 		out.protected == "" || out.hprNIN == "" {
 		tb.Fatalf("dataset lacks an id: %+v", out)
 	}
