@@ -57,6 +57,11 @@ bench-go: ## Go microbenchmarks with -benchmem
 clean: ## remove bin/ and the default data directory
 	rm -rf bin $(DATA)
 
+.PHONY: e2e
+E2E_PRESET ?= medium
+e2e: build ## end-to-end system test on $(E2E_PRESET): gen, load, serve, every route, delta, activations under load, rollback, backup/restore; writes e2e-report-YYYY-MM-DD.md
+	$(GO) test -tags e2e -count=1 -timeout 60m -v ./e2e/ -args -bin $(abspath $(BIN)) -preset $(E2E_PRESET) -report-dir $(CURDIR)
+
 .PHONY: bench bench-national
 bench: build ## load test the medium preset: closed and open loop, server on CPU 0, generator on CPU 1 (bench/run.sh)
 	@BIN=$(BIN) bench/run.sh medium
