@@ -524,6 +524,9 @@ func (r *runner) writeReport() {
 	fmt.Fprintf(&b, "**%s**: %d of %d steps passed in %.1f s. Binary %s, preset `%s`, %s/%s, %d CPUs, started %s.\n\n",
 		result, passed, len(r.steps), time.Since(r.started).Seconds(), strings.TrimSpace(string(version)), *presetFlag,
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), r.started.UTC().Format(time.RFC3339))
+	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
+		fmt.Fprintf(&b, "Load average at the end (other work on the machine stretches the timings): %s.\n\n", strings.Join(strings.Fields(string(la))[:3], " "))
+	}
 	fmt.Fprintf(&b, "Run by `make e2e` (e2e/e2e_test.go). Each step runs the real binary as an operator would.\n\n")
 	fmt.Fprintf(&b, "| # | Step | Result | Seconds | Detail |\n|---|---|---|---|---|\n")
 	for i, s := range r.steps {
