@@ -152,7 +152,8 @@ func (m Mix) Share(r Route) float64 {
 // Config configures a run. The zero value is not usable; start from
 // DefaultConfig.
 type Config struct {
-	// Target is the API's base URL, http://host:port or https://host:port.
+	// Target is the API's base URL, http://host:port or https://host:port,
+	// or several comma-separated (connection i sends to target i mod n).
 	Target string
 	// Duration is how long requests are sent (or, in open loop, how long
 	// requests are scheduled for).

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,8 +19,8 @@ import (
 type runner struct {
 	cfg    Config
 	w      *workload
-	hc     *fasthttp.HostClient
-	host   []byte
+	hcs    []*fasthttp.HostClient // one per target
+	hosts  [][]byte
 	auth   []byte
 	shards []*shard
 
@@ -52,18 +53,29 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if err := cfg.validate(); err != nil {
 		return Report{}, err
 	}
-	u, err := url.Parse(cfg.Target)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Report{}, fmt.Errorf("target %q is not an http(s)://host:port URL", cfg.Target)
-	}
-	addr := u.Host
-	if u.Port() == "" {
-		if u.Scheme == "https" {
-			addr += ":443"
-		} else {
-			addr += ":80"
+	type target struct{ host, addr string }
+	var targets []target
+	isTLS := false
+	for i, t := range strings.Split(cfg.Target, ",") {
+		u, err := url.Parse(strings.TrimSpace(t))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return Report{}, fmt.Errorf("target %q is not an http(s)://host:port URL", t)
 		}
+		if i > 0 && (u.Scheme == "https") != isTLS {
+			return Report{}, fmt.Errorf("targets %q mix http and https", cfg.Target)
+		}
+		isTLS = u.Scheme == "https"
+		addr := u.Host
+		if u.Port() == "" {
+			if u.Scheme == "https" {
+				addr += ":443"
+			} else {
+				addr += ":80"
+			}
+		}
+		targets = append(targets, target{u.Host, addr})
 	}
+	var err error
 	ids := cfg.IDs
 	if ids == nil {
 		if cfg.IDsFrom == "" {
@@ -78,21 +90,37 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		return Report{}, err
 	}
 	// Fail fast, without sending a request the server would count.
-	c, err := net.DialTimeout("tcp", addr, cfg.Timeout)
-	if err != nil {
-		return Report{}, fmt.Errorf("target %s is not reachable: %w", cfg.Target, err)
+	for _, t := range targets {
+		c, err := net.DialTimeout("tcp", t.addr, cfg.Timeout)
+		if err != nil {
+			return Report{}, fmt.Errorf("target %s is not reachable: %w", t.host, err)
+		}
+		c.Close()
 	}
-	c.Close()
 
-	r := &runner{cfg: cfg, w: w, host: []byte(u.Host)}
+	r := &runner{cfg: cfg, w: w}
 	if cfg.AuthToken != "" {
 		r.auth = []byte("Bearer " + cfg.AuthToken)
 	}
-	r.hc = &fasthttp.HostClient{
+	// Several targets (a fleet's replicas): connection i sends to target
+	// i mod n, so the load spreads evenly.
+	for _, t := range targets {
+		r.hosts = append(r.hosts, []byte(t.host))
+		r.hcs = append(r.hcs, newHostClient(&cfg, t.addr, isTLS, (cfg.Connections+len(targets)-1)/len(targets)))
+	}
+	nShards := min(cfg.Connections, max(4, 2*runtime.GOMAXPROCS(0)))
+	for range nShards {
+		r.shards = append(r.shards, newShard())
+	}
+	return r.run(ctx)
+}
+
+func newHostClient(cfg *Config, addr string, isTLS bool, conns int) *fasthttp.HostClient {
+	return &fasthttp.HostClient{
 		Addr:                      addr,
-		IsTLS:                     u.Scheme == "https",
+		IsTLS:                     isTLS,
 		Name:                      "grunndata-bench",
-		MaxConns:                  cfg.Connections,
+		MaxConns:                  max(conns, 1),
 		MaxIdleConnDuration:       time.Minute,
 		ReadTimeout:               cfg.Timeout,
 		WriteTimeout:              cfg.Timeout,
@@ -101,11 +129,6 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		RetryIfErr:                func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
 		DisablePathNormalizing:    true,
 	}
-	nShards := min(cfg.Connections, max(4, 2*runtime.GOMAXPROCS(0)))
-	for range nShards {
-		r.shards = append(r.shards, newShard())
-	}
-	return r.run(ctx)
 }
 
 func (r *runner) open() bool { return r.cfg.Rate > 0 }
@@ -149,6 +172,7 @@ func (r *runner) run(ctx context.Context) (Report, error) {
 func (r *runner) worker(ctx context.Context, id int) {
 	p := newPicker(r.w, r.cfg.Seed, uint64(id)+1)
 	sh := r.shards[id%len(r.shards)]
+	hc := r.hcs[id%len(r.hcs)]
 	// One request object per method, set up once: switching one object
 	// between GET and POST leaves POST-only header state behind.
 	get, post, resp := fasthttp.AcquireRequest(), fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
@@ -157,7 +181,7 @@ func (r *runner) worker(ctx context.Context, id int) {
 	defer fasthttp.ReleaseResponse(resp)
 	for _, req := range []*fasthttp.Request{get, post} {
 		req.Header.DisableNormalizing()
-		req.Header.SetHostBytes(r.host)
+		req.Header.SetHostBytes(r.hosts[id%len(r.hosts)])
 		if r.auth != nil {
 			req.Header.SetBytesKV(hdrAuth, r.auth)
 		}
@@ -192,7 +216,7 @@ func (r *runner) worker(ctx context.Context, id int) {
 		req.SetRequestURIBytes(rq.uri)
 		sent := time.Now()
 		r.sent.Add(1)
-		err := r.hc.Do(req, resp)
+		err := hc.Do(req, resp)
 		done := time.Now()
 		r.lastDone.Store(done.UnixNano())
 		res = result{route: route, kind: k, err: err, svc: done.Sub(sent), open: r.open()}

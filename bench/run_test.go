@@ -231,6 +231,42 @@ func TestRunCounts(t *testing.T) {
 	}
 }
 
+// TestSeveralTargets: comma-separated targets (a fleet's replicas) share
+// the connections and every request is counted once.
+func TestSeveralTargets(t *testing.T) {
+	var servers []*testServer
+	var urls []string
+	for i := 0; i < 3; i++ {
+		ts := startServer(t, func(int64) time.Duration { return 0 })
+		servers = append(servers, ts)
+		urls = append(urls, ts.URL)
+	}
+	cfg := herConfig(strings.Join(urls, ","))
+	cfg.Duration, cfg.Connections = 300*time.Millisecond, 6
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for i, ts := range servers {
+		if ts.served.Load() == 0 {
+			t.Errorf("target %d got no request", i)
+		}
+		total += ts.served.Load()
+	}
+	if rep.Sent == 0 || rep.Sent != total || rep.Completed != rep.Sent {
+		t.Fatalf("sent %d, completed %d, served %d", rep.Sent, rep.Completed, total)
+	}
+	cfg = herConfig(urls[0] + ",http://127.0.0.1:1")
+	cfg.Timeout = time.Second
+	if _, err := Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "127.0.0.1:1 is not reachable") {
+		t.Errorf("one unreachable target: %v", err)
+	}
+	if _, err := Run(context.Background(), herConfig(urls[0]+",ftp://x")); err == nil {
+		t.Error("a bad second target was accepted")
+	}
+}
+
 func TestRunErrors(t *testing.T) {
 	cfg := herConfig("http://127.0.0.1:1")
 	cfg.Timeout = time.Second

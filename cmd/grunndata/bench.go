@@ -18,7 +18,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cfg := bench.DefaultConfig()
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.Target, "target", cfg.Target, "API base `URL`")
+	fs.StringVar(&cfg.Target, "target", cfg.Target, "API base `URL`, or several comma-separated (a fleet's replicas: the connections spread over them)")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long to send requests")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "open loop: requests per second, latency measured from when each was due (0: closed loop)")
 	fs.IntVar(&cfg.Connections, "connections", cfg.Connections, "connections (and requests in flight at most)")
@@ -39,7 +39,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	quiet := fs.Bool("quiet", false, "no per-second lines")
 	compare := fs.Bool("compare", false, "compare two JSON reports: grunndata bench --compare A.json B.json")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: grunndata bench --target URL --ids-from DIR [--rate R | --connections N] [flags]\n"+
+		fmt.Fprintf(stderr, "usage: grunndata bench --target URL[,URL...] --ids-from DIR [--rate R | --connections N] [flags]\n"+
 			"       grunndata bench --compare A.json B.json\n\n")
 		fs.PrintDefaults()
 	}
