@@ -54,8 +54,12 @@ fuzz: ## run every fuzz target for FUZZTIME each
 bench-go: ## Go microbenchmarks with -benchmem
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-clean: ## remove bin/ and the default data directory
-	rm -rf bin $(DATA)
+clean: ## remove bin/, the default data directory and make fleet's fleet-data
+	rm -rf bin $(DATA) fleet-data
+
+.PHONY: fleet
+fleet: build ## on loopback: embedded NATS, the $(PRESET) preset loaded and published, three replicas (:8081-8083); Ctrl-C stops all
+	@BIN=$(BIN) PRESET=$(PRESET) SEED=$(SEED) deploy/fleet-dev.sh
 
 .PHONY: e2e
 E2E_PRESET ?= medium
