@@ -297,3 +297,44 @@ func TestUnreachableNATS(t *testing.T) {
 		t.Fatalf("connect to nothing: %v", err)
 	}
 }
+
+// BenchmarkAllocate compares AIN allocation in the fleet's KV bucket (an
+// embedded single-node JetStream, file storage) with the single-node
+// Pebble store, both with 8 concurrent allocators per CPU.
+func BenchmarkAllocate(b *testing.B) {
+	build := func(n registry.NIN) []byte { return []byte(`{"nin":"` + string(n[:]) + `","name":{"given":"Ukjent"}}`) }
+	b.Run("fleet", func(b *testing.B) {
+		ns := startNATS(b)
+		s := fleet.OpenAINStore(connect(b, ns.ClientURL()), nil)
+		defer s.Close()
+		b.SetParallelism(8)
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, _, err := s.Allocate(build, nil); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "allocs/s")
+	})
+	b.Run("single-node", func(b *testing.B) {
+		s, err := index.OpenAINStore(b.TempDir(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		b.SetParallelism(8)
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, _, err := s.Allocate(build, nil); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "allocs/s")
+	})
+}
