@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -26,8 +27,10 @@ type FetchOptions struct {
 	// RateBytes limits the download rate in bytes per second (0: none), so
 	// a replica joining does not saturate its link.
 	RateBytes int64
-	// Progress, when set, is called after each file.
+	// Progress, when set, is called after each file (serialised).
 	Progress func(p FetchProgress)
+	// Parallel is how many files download at once (default 4).
+	Parallel int
 }
 
 // FetchProgress is how far a fetch is.
@@ -99,36 +102,70 @@ func (c *Client) Fetch(ctx context.Context, dataDir, gen string, opt FetchOption
 		prog.Bytes += f.Size
 	}
 	pace := newPacer(opt.RateBytes)
-	buf := make([]byte, 256<<10)
-	for _, f := range m.Files {
-		dst := filepath.Join(tmp, f.Name)
-		switch {
-		case fileMatches(dst, f, buf):
-			rep.Resumed++
-		case linkLocal(local[f.SHA256], dst, f, buf):
-			rep.Linked++
-		default:
-			var n int64
-			var err error
-			for try := 0; try < 3; try++ { // a read across a leader change can end short
-				if n, err = c.download(ctx, o, dst, f, pace, buf); err == nil || ctx.Err() != nil || errors.Is(err, errMissing) {
-					break
+	// Files go in parallel (one object-store consumer each is bound by its
+	// round trips, not by the link); the first error stops the rest.
+	workers := opt.Parallel
+	if workers <= 0 {
+		workers = 4
+	}
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	var firstErr error
+	next := make(chan index.FileSum)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 256<<10)
+			for f := range next {
+				kind, n, err := c.fetchFile(fctx, o, filepath.Join(tmp, f.Name), f, local[f.SHA256], pace, buf)
+				mu.Lock()
+				if err != nil {
+					if firstErr == nil {
+						firstErr = err
+						cancel()
+					}
+					mu.Unlock()
+					continue
 				}
-				time.Sleep(time.Duration(try+1) * 300 * time.Millisecond)
+				switch kind {
+				case fileResumed:
+					rep.Resumed++
+				case fileLinked:
+					rep.Linked++
+				default:
+					rep.Downloaded++
+					rep.DownloadedBytes += n
+				}
+				rep.Bytes += f.Size
+				prog.Done++
+				prog.Have += f.Size
+				prog.File = f.Name
+				if opt.Progress != nil {
+					opt.Progress(prog)
+				}
+				mu.Unlock()
 			}
-			if err != nil {
-				return rep, err
-			}
-			rep.Downloaded++
-			rep.DownloadedBytes += n
+		}()
+	}
+	for _, f := range m.Files {
+		select {
+		case next <- f:
+		case <-fctx.Done():
 		}
-		rep.Bytes += f.Size
-		prog.Done++
-		prog.Have += f.Size
-		prog.File = f.Name
-		if opt.Progress != nil {
-			opt.Progress(prog)
+		if fctx.Err() != nil {
+			break
 		}
+	}
+	close(next)
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = ctx.Err()
+	}
+	if firstErr != nil {
+		return rep, firstErr
 	}
 	if err := writeSync(filepath.Join(tmp, index.ManifestName), mb); err != nil {
 		return rep, err
@@ -148,6 +185,33 @@ func (c *Client) Fetch(ctx context.Context, dataDir, gen string, opt FetchOption
 }
 
 var errMissing = errors.New("missing from the object store")
+
+const (
+	fileDownloaded = iota
+	fileResumed
+	fileLinked
+)
+
+// fetchFile makes dst hold f: kept from an interrupted fetch, linked from
+// a local generation, or downloaded (retried: a read across a leader
+// change can end short).
+func (c *Client) fetchFile(ctx context.Context, o jetstream.ObjectStore, dst string, f index.FileSum, local []string, pace *pacer, buf []byte) (int, int64, error) {
+	if fileMatches(dst, f, buf) {
+		return fileResumed, 0, nil
+	}
+	if linkLocal(local, dst, f, buf) {
+		return fileLinked, 0, nil
+	}
+	var n int64
+	var err error
+	for try := 0; try < 3; try++ {
+		if n, err = c.download(ctx, o, dst, f, pace, buf); err == nil || ctx.Err() != nil || errors.Is(err, errMissing) {
+			break
+		}
+		time.Sleep(time.Duration(try+1) * 300 * time.Millisecond)
+	}
+	return fileDownloaded, n, err
+}
 
 // download fetches one file to dst via dst.part, hashing as it goes.
 func (c *Client) download(ctx context.Context, o jetstream.ObjectStore, dst string, f index.FileSum, pace *pacer, buf []byte) (int64, error) {
@@ -303,6 +367,7 @@ func syncDir(dir string) error {
 type pacer struct {
 	rate  int64
 	start time.Time
+	mu    sync.Mutex
 	sent  int64
 }
 
@@ -312,8 +377,10 @@ func (p *pacer) wait(ctx context.Context, n int) error {
 	if p.rate <= 0 {
 		return ctx.Err()
 	}
+	p.mu.Lock()
 	p.sent += int64(n)
 	due := p.start.Add(time.Duration(float64(p.sent) / float64(p.rate) * float64(time.Second)))
+	p.mu.Unlock()
 	if d := time.Until(due); d > 0 {
 		select {
 		case <-ctx.Done():

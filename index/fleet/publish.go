@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -86,38 +87,53 @@ func (c *Client) Publish(ctx context.Context, dataDir, gen string, activate bool
 		return rep, fmt.Errorf("read the published manifest of %s: %w", gen, err)
 	}
 	rep.Files = len(m.Files)
+	// Files go up in parallel; the first error stops the rest.
+	pctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var mu sync.Mutex
+	var firstErr error
+	next := make(chan index.FileSum)
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range next {
+				skipped, err := c.publishFile(pctx, o, dir, f)
+				mu.Lock()
+				switch {
+				case err != nil:
+					if firstErr == nil {
+						firstErr = err
+						stop()
+					}
+				case skipped:
+					rep.Skipped++
+				default:
+					rep.Uploaded++
+					rep.UploadedBytes += f.Size
+				}
+				rep.Bytes += f.Size
+				mu.Unlock()
+			}
+		}()
+	}
 	for _, f := range m.Files {
-		rep.Bytes += f.Size
-		want, err := digestOf(f.SHA256)
-		if err != nil {
-			return rep, fmt.Errorf("file %s: %w", f.Name, err)
+		select {
+		case next <- f:
+		case <-pctx.Done():
 		}
-		name := fileObject(f.SHA256)
-		cctx, cancel := c.ctx(ctx)
-		info, err := o.GetInfo(cctx, name)
-		cancel()
-		if err == nil && int64(info.Size) == f.Size && info.Digest == want {
-			if ok, err := c.intact(ctx, info); err != nil {
-				return rep, err
-			} else if ok {
-				rep.Skipped++
-				continue
-			}
-			c.log.Warn("an object of the store lacks chunks; uploading it again", "file", f.Name)
+		if pctx.Err() != nil {
+			break
 		}
-		var uerr error
-		for try := 0; try < 3; try++ {
-			if uerr = c.upload(ctx, o, filepath.Join(dir, f.Name), name, f, want); uerr == nil || errors.Is(uerr, errChanged) {
-				break
-			}
-			c.log.Warn("upload failed; retrying", "file", f.Name, "err", uerr)
-			time.Sleep(time.Duration(try+1) * 500 * time.Millisecond)
-		}
-		if uerr != nil {
-			return rep, uerr
-		}
-		rep.Uploaded++
-		rep.UploadedBytes += f.Size
+	}
+	close(next)
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = ctx.Err()
+	}
+	if firstErr != nil {
+		return rep, firstErr
 	}
 	cctx, cancel = c.ctx(ctx)
 	_, err = o.Put(cctx, jetstream.ObjectMeta{Name: manifestObject(gen), Metadata: map[string]string{"generation": gen}},
@@ -133,6 +149,36 @@ func (c *Client) Publish(ctx context.Context, dataDir, gen string, activate bool
 		}
 	}
 	return rep, nil
+}
+
+// publishFile stores f unless the object store holds it whole already.
+func (c *Client) publishFile(ctx context.Context, o jetstream.ObjectStore, dir string, f index.FileSum) (skipped bool, err error) {
+	want, err := digestOf(f.SHA256)
+	if err != nil {
+		return false, fmt.Errorf("file %s: %w", f.Name, err)
+	}
+	name := fileObject(f.SHA256)
+	cctx, cancel := c.ctx(ctx)
+	info, err := o.GetInfo(cctx, name)
+	cancel()
+	if err == nil && int64(info.Size) == f.Size && info.Digest == want {
+		ok, err := c.intact(ctx, info)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			return true, nil
+		}
+		c.log.Warn("an object of the store lacks chunks; uploading it again", "file", f.Name)
+	}
+	for try := 0; try < 3; try++ {
+		if err = c.upload(ctx, o, filepath.Join(dir, f.Name), name, f, want); err == nil || errors.Is(err, errChanged) || ctx.Err() != nil {
+			break
+		}
+		c.log.Warn("upload failed; retrying", "file", f.Name, "err", err)
+		time.Sleep(time.Duration(try+1) * 500 * time.Millisecond)
+	}
+	return false, err
 }
 
 // upload stores one file; JetStream hashes it as it is stored, and a digest
