@@ -15,7 +15,16 @@ import (
 func (r *run) loadResh() error {
 	const name, reg = "resh.jsonl.gz", RegResh
 	seen := map[int64]bool{}
-	return r.loadFile(name, reg, func(s *source) error {
+	// later holds parents not seen before their child: a parent later in
+	// the file is fine; one absent from the file is a warning (ruleAbsent),
+	// reported once the file is read, and the unit is loaded as given.
+	type pending struct {
+		pos   string
+		child int64
+	}
+	later := map[int64][]pending{}
+	var laterOrder []int64 // parents in the order first referenced (a stable report)
+	err := r.loadFile(name, reg, func(s *source) error {
 		var val []byte
 		return resh.Read(s.r, func(rec *resh.Record) error {
 			p := pos("line", rec.Line)
@@ -31,9 +40,15 @@ func (r *run) loadResh() error {
 				r.reject(reg, name, p, itoa(rec.ReshID), ruleDuplicate, "reshId seen before")
 				return nil
 			}
-			if rec.Parent != 0 && !seen[rec.Parent] {
-				r.reject(reg, name, p, itoa(rec.ReshID), ruleReference, "parentReshId "+itoa(rec.Parent)+" is not a unit earlier in the file")
+			if rec.Parent == rec.ReshID {
+				r.reject(reg, name, p, itoa(rec.ReshID), ruleReference, "parentReshId is the unit itself")
 				return nil
+			}
+			if rec.Parent != 0 && !seen[rec.Parent] {
+				if later[rec.Parent] == nil {
+					laterOrder = append(laterOrder, rec.Parent)
+				}
+				later[rec.Parent] = append(later[rec.Parent], pending{p, rec.ReshID})
 			}
 			if rec.Orgnr != "" {
 				o, err := registry.ParseOrgnr([]byte(rec.Orgnr))
@@ -44,8 +59,7 @@ func (r *run) loadResh() error {
 				if ok, err := r.has(registry.OrgKey(o)); err != nil {
 					return err
 				} else if !ok {
-					r.reject(reg, name, p, itoa(rec.ReshID), ruleReference, "organizationNumber "+rec.Orgnr+" is not in Enhetsregisteret")
-					return nil
+					r.warn(reg, name, p, itoa(rec.ReshID), ruleAbsent, "organizationNumber "+rec.Orgnr+" is not in the dataset's Enhetsregisteret (loaded as given)")
 				}
 			}
 			seen[rec.ReshID] = true
@@ -64,6 +78,18 @@ func (r *run) loadResh() error {
 			return nil
 		})
 	})
+	if err != nil {
+		return err
+	}
+	for _, parent := range laterOrder {
+		if seen[parent] {
+			continue
+		}
+		for _, c := range later[parent] {
+			r.warn(reg, name, c.pos, itoa(c.child), ruleAbsent, "parentReshId "+itoa(parent)+" is not a unit of the dataset (loaded as given)")
+		}
+	}
+	return nil
 }
 
 // contract is a GP contract kept in memory during the load (~5 k of them).
@@ -141,8 +167,7 @@ func (r *run) loadFLR() error {
 			if ok, err := r.has(registry.OrgKey(o)); err != nil {
 				return err
 			} else if !ok {
-				r.reject(RegGPContracts, cname, p, itoa(c.ID), ruleReference, "gpOfficeOrganizationNumber "+c.OfficeOrgnr+" is not in Enhetsregisteret")
-				return nil
+				r.warn(RegGPContracts, cname, p, itoa(c.ID), ruleAbsent, "gpOfficeOrganizationNumber "+c.OfficeOrgnr+" is not in the dataset's Enhetsregisteret (loaded as given)")
 			}
 			for _, d := range c.Doctors {
 				hpr, rule, ok := serial(registry.IDHPR, d.HPRNumber)

@@ -142,3 +142,57 @@ func TestARAbsentReferences(t *testing.T) {
 		t.Errorf("reject report:\n%s", rejects)
 	}
 }
+
+// TestReshFLRAbsentReferences: a RESH unit under a parent the file lacks or
+// with an organisation number Enhetsregisteret lacks, and a GP contract whose
+// office is not in Enhetsregisteret, are loaded as given with warnings; a
+// parent later in the file is no warning; a unit that is its own parent is a
+// reject (issue 11, item 9).
+func TestReshFLRAbsentReferences(t *testing.T) {
+	src := loadertest.Dataset(t)
+	rp := filepath.Join(src, "resh.jsonl.gz")
+	extra := `{"reshId":99999001,"name":"Foreldreløs","parentReshId":99999990,"organizationNumber":"912660680","level":{"oid":8628,"code":"3","text":"Institusjon"},"valid":{"from":"2008-10-20","to":null},"active":true}
+{"reshId":99999002,"name":"Før forelderen","parentReshId":99999003,"level":{"oid":8628,"code":"4","text":"Avdeling"},"valid":{"from":"2008-10-20","to":null},"active":true}
+{"reshId":99999003,"name":"Forelderen","level":{"oid":8628,"code":"3","text":"Institusjon"},"valid":{"from":"2008-10-20","to":null},"active":true}
+{"reshId":99999004,"name":"Sin egen","parentReshId":99999004,"level":{"oid":8628,"code":"4","text":"Avdeling"},"valid":{"from":"2008-10-20","to":null},"active":true}
+`
+	writeGz(t, rp, append(readGz(t, rp), extra...))
+	fp := filepath.Join(src, "flr_contracts.jsonl.gz")
+	contracts := readGz(t, fp)
+	first := bytes.IndexByte(contracts, '\n')
+	var office string
+	if i := bytes.Index(contracts[:first], []byte(`"gpOfficeOrganizationNumber":"`)); i >= 0 {
+		office = string(contracts[i+30 : i+39])
+	} else {
+		t.Fatalf("first contract has no office: %s", contracts[:first])
+	}
+	line := bytes.Replace(contracts[:first], []byte(office), []byte("912660680"), 1)
+	writeGz(t, fp, append(line, contracts[first:]...))
+
+	data := t.TempDir()
+	rep, err := load(t, src, data, 0.1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rejects, _ := os.ReadFile(rep.RejectFile)
+	for _, s := range rep.Registers {
+		switch s.Register {
+		case loader.RegResh:
+			if s.Rejects != 1 || s.Warnings["absent-reference"] != 2 {
+				t.Errorf("resh: %d rejects, warnings %v; want 1 reject and 2 absent-reference warnings; rejects:\n%s", s.Rejects, s.Warnings, rejects)
+			}
+		case loader.RegGPContracts:
+			if s.Rejects != 0 || s.Warnings["absent-reference"] != 1 {
+				t.Errorf("gp contracts: %d rejects, warnings %v; want none and 1 absent-reference warning", s.Rejects, s.Warnings)
+			}
+		}
+	}
+	for _, id := range []uint64{99999001, 99999002, 99999003} {
+		if _, _, _, found := lookup(t, data, registry.SerialKey(registry.RegResh, id)); !found {
+			t.Errorf("reshId %d was not loaded", id)
+		}
+	}
+	if _, _, _, found := lookup(t, data, registry.SerialKey(registry.RegResh, 99999004)); found {
+		t.Error("a unit that is its own parent was loaded")
+	}
+}
