@@ -29,6 +29,7 @@ type soapIDs struct {
 	Contract     uint64 `json:"contract"`
 	ContractOrg  string `json:"contractOrgnr"`
 	Municipality string `json:"municipality"`
+	CertHer      uint64 `json:"certHer"`
 	protectedGP  string
 }
 
@@ -92,7 +93,22 @@ func findSOAPIDs(t *testing.T, m *Main) soapIDs {
 		id.Municipality = c.Municipality.Code
 		return false
 	})
-	if id.Org == 0 || id.Person == 0 || id.HPR == 0 || id.GPPatient == "" || id.protectedGP == "" || id.Contract == 0 {
+	// A party with its own encryption certificate, valid now.
+	_ = v.Scan([]byte{byte(registry.RegCertificates)}, nil, func(k, val []byte) bool {
+		it, _, _, err := registry.OpenCertSet(val)
+		if err != nil {
+			return true
+		}
+		var e registry.CertEntry
+		for it.Next(&e) {
+			if e.Usage == registry.CertEncryption && e.Times.StatusAt(time.Now().Unix()) == registry.CertValid {
+				id.CertHer = uint64(binary.BigEndian.Uint32(k[1:5]))
+				return false
+			}
+		}
+		return true
+	})
+	if id.Org == 0 || id.CertHer == 0 || id.Person == 0 || id.HPR == 0 || id.GPPatient == "" || id.protectedGP == "" || id.Contract == 0 {
 		t.Fatalf("dataset lacks a record kind: %+v", id)
 	}
 	return id
@@ -237,6 +253,8 @@ func TestSOAPEndToEnd(t *testing.T) {
 		{"GetChangedCommunicationPartiesInfo", true, `"LastUpdated": `},
 		{"Ping", true, ""},
 		{"SetCommunicationPartyValid", false, "ReadOnly"},
+		{"GetCertificateForEncryption", true, `"`},
+		{"GetCertificateDetailsForEncryption", true, `"Certificate": "`},
 		{"HentPerson", true, `"HPRNummer": ` + strconv.FormatUint(id.HPR, 10)},
 		{"HentPersonMedPersonnummer", true, `"NIN": "` + id.HPRNIN + `"`},
 		{"HentPersoner", true, `"HPRNummer": ` + strconv.FormatUint(id.HPR, 10)},
@@ -256,7 +274,7 @@ func TestSOAPEndToEnd(t *testing.T) {
 		ok   bool
 		text string
 	}
-	for _, block := range [][2]int{{0, 11}, {11, 17}, {17, 23}} {
+	for _, block := range [][2]int{{0, 13}, {13, 19}, {19, 25}} {
 		for range 2 {
 			expect = append(expect, want[block[0]:block[1]]...)
 		}

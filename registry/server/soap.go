@@ -253,7 +253,7 @@ func (b *soapBackend) Audit(_ string, subject registry.NIN, found bool) error {
 	return nil
 }
 
-func (b *soapBackend) Now() time.Time { return time.Now() }
+func (b *soapBackend) Now() time.Time { return b.s.now() }
 
 // serveCPAPI answers NHN's CommunicationParty REST API v2 shape:
 // GET /cp/communicationparty/{herId} and GET /cp/event?fromSequenceNumber=N

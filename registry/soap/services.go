@@ -5,6 +5,8 @@ import (
 	"embed"
 	"regexp"
 	"strings"
+
+	"github.com/grunndata/grunndata/registry"
 )
 
 // The contracts as NHN publishes them (copied from
@@ -90,6 +92,10 @@ func AR() *Service {
 		{Name: "Search", run: search},
 		{Name: "GetChangedCommunicationPartiesInfo", run: changedInfo},
 		{Name: "Ping", run: ping(arDecl)},
+		{Name: "GetCertificateForEncryption", run: certOp("GetCertificateForEncryption", registry.CertEncryption, false)},
+		{Name: "GetCertificateForValidatingSignature", run: certOp("GetCertificateForValidatingSignature", registry.CertSignature, false)},
+		{Name: "GetCertificateDetailsForEncryption", run: certOp("GetCertificateDetailsForEncryption", registry.CertEncryption, true)},
+		{Name: "GetCertificateDetailsForValidatingSignature", run: certOp("GetCertificateDetailsForValidatingSignature", registry.CertSignature, true)},
 	}, map[string]string{
 		"GetChangeLog": "Endringsloggen per kommunikasjonspart finnes ikke her; bruk GET /v1/events/communication-parties.",
 	})

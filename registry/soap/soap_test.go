@@ -650,3 +650,54 @@ func TestRESTMatchesRecordedAnswers(t *testing.T) {
 		}
 	}
 }
+
+func TestARCertificateOperations(t *testing.T) {
+	v := snapshot(t)
+	b := &testBackend{v: v}
+	ar := AR()
+	val := soaptest.NewValidator(t, filepath.Join(wsdlDir, "ar_ICommunicationPartyService_v1_2025.wsdl"))
+	// A party with a current, valid encryption certificate at the test's
+	// instant, and one whose certificate is not valid.
+	var valid, invalid uint64
+	_ = v.Scan([]byte{byte(registry.RegCertificates)}, nil, func(k, _ []byte) bool {
+		her := uint64(be32(k[1:5]))
+		_, e, err := currentCert(b, her, registry.CertEncryption)
+		if err != nil || e == nil {
+			return true
+		}
+		if e.Times.StatusAt(b.Now().Unix()) == registry.CertValid {
+			if valid == 0 {
+				valid = her
+			}
+		} else if invalid == 0 {
+			invalid = her
+		}
+		return valid == 0 || invalid == 0
+	})
+	if valid == 0 {
+		t.Fatal("the small preset has no party with a valid encryption certificate")
+	}
+	for _, tc := range []struct {
+		op       string
+		her      uint64
+		status   int
+		contains string
+	}{
+		{"GetCertificateForEncryption", valid, 200, "<GetCertificateForEncryptionResult>MII"},
+		{"GetCertificateDetailsForEncryption", valid, 200, "<d:Certificate>MII"},
+		{"GetCertificateForValidatingSignature", valid, 200, "<GetCertificateForValidatingSignatureResult"},
+		{"GetCertificateForEncryption", 2147483000, 400, "InvalidHerIdSupplied"},
+		{"GetCertificateForEncryption", invalid, 400, "CertificateNotValid"},
+	} {
+		if tc.her == 0 {
+			t.Logf("no party with an invalid certificate in the small preset: %s not checked", tc.op)
+			continue
+		}
+		out, ans := serve(t, ar, b, V12, tc.op, "<herId>"+itoa(tc.her)+"</herId>")
+		if ans.Status != tc.status || !bytes.Contains(out, []byte(tc.contains)) {
+			t.Errorf("%s %d: %d %.600s", tc.op, tc.her, ans.Status, out)
+			continue
+		}
+		val.Validate(t, tc.op, soaptest.Payload(t, out))
+	}
+}

@@ -60,6 +60,8 @@ for v, ar in clients("/v1/AR", "CommunicationParty", "BasicHttpBinding_ICommunic
     call(v, ar, "GetChangedCommunicationPartiesInfo", herIds={"int": [ids["org"], ids["service"]]})
     call(v, ar, "Ping")
     call(v, ar, "SetCommunicationPartyValid", herId=ids["org"])
+    call(v, ar, "GetCertificateForEncryption", herId=ids["certHer"])
+    call(v, ar, "GetCertificateDetailsForEncryption", herId=ids["certHer"])
 
 for v, hpr in clients("/v2/HPR", "HPRService2", "BasicHttpBinding_IHPR2Service", "WSHttpBinding_IHPR2Service"):
     call(v, hpr, "HentPerson", hprNummer=ids["hpr"], påTidspunkt=None)
