@@ -170,5 +170,23 @@ func prefixUpper(p []byte) []byte {
 	return nil
 }
 
-// Metrics returns Pebble's metrics for the generation.
-func (g *Gen) Metrics() *pebble.Metrics { return g.db.Metrics() }
+// GenMetrics are the storage figures of a generation the status and the
+// metrics endpoints report (from Pebble's metrics; index exposes no Pebble
+// type).
+type GenMetrics struct {
+	// BlockCacheHits and BlockCacheMisses count block cache lookups;
+	// BlockCacheBytes is the cache's size.
+	BlockCacheHits, BlockCacheMisses, BlockCacheBytes int64
+	// DiskBytes is the generation's disk space.
+	DiskBytes uint64
+	// ReadAmp is the read amplification (sublevels of L0 plus non-empty
+	// levels).
+	ReadAmp int
+}
+
+// Metrics returns the generation's storage figures.
+func (g *Gen) Metrics() GenMetrics {
+	m := g.db.Metrics()
+	return GenMetrics{BlockCacheHits: m.BlockCache.Hits, BlockCacheMisses: m.BlockCache.Misses, BlockCacheBytes: m.BlockCache.Size,
+		DiskBytes: m.DiskSpaceUsage(), ReadAmp: m.ReadAmp()}
+}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/grunndata/grunndata/index"
 	"github.com/grunndata/grunndata/registry"
-	"github.com/grunndata/grunndata/registry/server"
+	"github.com/grunndata/grunndata/registry/audit"
 )
 
 // runAudit implements `grunndata audit verify|who-looked-up`.
@@ -37,7 +37,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	switch args[0] {
 	case "verify":
-		n, err := server.VerifyAudit(*dir)
+		n, err := audit.Verify(*dir)
 		if err != nil {
 			fmt.Fprintf(stderr, "audit log %s: INVALID after %d good records: %v\n", *dir, n, err)
 			return 1
@@ -60,7 +60,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		enc := json.NewEncoder(stdout)
 		n := 0
-		err = server.SearchAudit(*dir, numbers, func(r *server.AuditRecord) bool {
+		err = audit.Search(*dir, numbers, func(r *audit.Record) bool {
 			n++
 			if *asJSON {
 				enc.Encode(r)
@@ -103,5 +103,5 @@ func personNumbers(dataDir string, n registry.NIN) ([]string, error) {
 		return nil, err
 	}
 	defer v.Release()
-	return server.PersonNumbers(v, n), nil
+	return audit.PersonNumbers(v, n), nil
 }

@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/grunndata/grunndata/index"
-	"github.com/grunndata/grunndata/registry/server"
+	"github.com/grunndata/grunndata/registry/audit"
 )
 
 // Backups hold what grunndata cannot rebuild from its sources: the AIN
@@ -41,7 +41,7 @@ import (
 // Both parts are consistent while the server runs: the checkpoint holds every
 // AIN allocated before it began, and the audit copy every record made durable
 // before it began (each answered request's record), as a chain that
-// server.VerifyAudit accepts. The AIN store belongs to one process (Pebble's
+// audit.Verify accepts. The AIN store belongs to one process (Pebble's
 // lock), so while a server runs, `grunndata backup` asks it over the admin
 // listener (POST /admin/backup, found through DATADIR/SERVING) to stream the
 // archive; otherwise it opens the store itself. Either way the archive is
@@ -205,7 +205,7 @@ func copyAuditLog(src, dst string) (int64, error) {
 	if seq < headSeq {
 		return 0, fmt.Errorf("audit copy ends at record %d but HEAD named %d before the copy: records were removed", seq, headSeq)
 	}
-	n, err := server.VerifyAudit(dst)
+	n, err := audit.Verify(dst)
 	if err != nil {
 		return n, fmt.Errorf("audit copy does not verify: %w", err)
 	}
@@ -364,7 +364,7 @@ func extractBackup(r io.Reader, dst string) (backupManifest, error) {
 		return man, fmt.Errorf("backup's AIN store holds %d AINs, %s says %d", n, backupManifestName, man.AINs)
 	}
 	if man.Audit {
-		n, err := server.VerifyAudit(filepath.Join(dst, "audit"))
+		n, err := audit.Verify(filepath.Join(dst, "audit"))
 		if err != nil {
 			return man, fmt.Errorf("backup's audit log: %w", err)
 		}

@@ -19,7 +19,7 @@ import (
 	"github.com/grunndata/grunndata/index"
 	"github.com/grunndata/grunndata/loader/loadertest"
 	"github.com/grunndata/grunndata/registry"
-	"github.com/grunndata/grunndata/registry/server"
+	"github.com/grunndata/grunndata/registry/audit"
 )
 
 // TestBackupRestoreUnderLoad backs up a running server's AIN store and
@@ -208,13 +208,13 @@ func TestBackupOffline(t *testing.T) {
 		}
 	}
 	s.Close()
-	a, err := server.OpenAudit(server.AuditConfig{Dir: filepath.Join(data, "audit")})
+	a, err := audit.Open(audit.Config{Dir: filepath.Join(data, "audit")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &server.Principal{ClientID: "epj-1"}
+	p := audit.Caller{ClientID: "epj-1"}
 	for i := 0; i < 5; i++ {
-		if err := a.Record(&server.Entry{Principal: p, Route: "person-lookup", Subject: []byte("01810050019"), Status: 200}); err != nil {
+		if err := a.Record(&audit.Entry{Caller: p, Route: "person-lookup", Subject: []byte("01810050019"), Status: 200}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -231,7 +231,7 @@ func TestBackupOffline(t *testing.T) {
 	if code := run(context.Background(), []string{"restore", "--from", out, "--data", dst}, &stdout, &stderr); code != 0 {
 		t.Fatalf("restore: %d %s", code, stderr.String())
 	}
-	if n, err := server.VerifyAudit(filepath.Join(dst, "audit")); err != nil || n != 5 {
+	if n, err := audit.Verify(filepath.Join(dst, "audit")); err != nil || n != 5 {
 		t.Fatalf("restored audit: %d %v", n, err)
 	}
 }

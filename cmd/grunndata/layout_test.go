@@ -1,7 +1,12 @@
 package main
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -31,6 +36,13 @@ func TestImportRules(t *testing.T) {
 				t.Errorf("%s imports Pebble: only index may", pkg)
 			case strings.HasPrefix(imp, "github.com/dgraph-io/ristretto") && pkg != "registry/cache":
 				t.Errorf("%s imports ristretto: only registry/cache may", pkg)
+			case (strings.HasPrefix(pkg, "registry/audit") || strings.HasPrefix(pkg, "registry/auth")) && strings.HasPrefix(imp, "github.com/valyala/fasthttp"):
+				t.Errorf("%s imports fasthttp: auth and audit know nothing of HTTP; registry/server is the adapter", pkg)
+			case (strings.HasPrefix(pkg, "registry/audit") || strings.HasPrefix(pkg, "registry/auth")) && strings.HasPrefix(local, "registry/server"):
+				t.Errorf("%s imports %s: the server depends on auth and audit, not the other way", pkg, local)
+			case strings.HasPrefix(pkg, "registry/audit") && strings.HasPrefix(local, "registry/auth"),
+				strings.HasPrefix(pkg, "registry/auth") && strings.HasPrefix(local, "registry/audit"):
+				t.Errorf("%s imports %s: an audit entry holds the caller's fields, not a principal", pkg, local)
 			case strings.HasPrefix(pkg, "registry/server") && (local == "index" || strings.HasPrefix(local, "index/")):
 				t.Errorf("registry/server imports %s: it reads through registry.Store and registry.AINStore", local)
 			case strings.HasPrefix(imp, "github.com/nats-io/") && pkg != "index/fleet":
@@ -46,4 +58,123 @@ func TestImportRules(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestIndexExposesNoPebble: Pebble stays inside index. No exported function,
+// method, type, field, variable or constant of index names a Pebble type, so
+// callers never import Pebble to use index (TestImportRules forbids that).
+func TestIndexExposesNoPebble(t *testing.T) {
+	fset := token.NewFileSet()
+	files, err := filepath.Glob(filepath.Join("..", "..", "index", "*.go"))
+	if err != nil || len(files) < 5 {
+		t.Fatalf("index sources: %d files, %v", len(files), err)
+	}
+	checked := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pebbleNames := map[string]bool{}
+		for _, imp := range f.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			if strings.HasPrefix(path, "github.com/cockroachdb/pebble") {
+				n := filepath.Base(path)
+				if _, err := strconv.Atoi(strings.TrimPrefix(n, "v")); err == nil && strings.HasPrefix(n, "v") {
+					n = filepath.Base(filepath.Dir(path)) // …/pebble/v2 is package pebble
+				}
+				if imp.Name != nil {
+					n = imp.Name.Name
+				}
+				pebbleNames[n] = true
+			}
+		}
+		checked++
+		if len(pebbleNames) == 0 {
+			continue
+		}
+		for _, d := range exportedAPI(f) {
+			ast.Inspect(d.node, func(n ast.Node) bool {
+				if sel, ok := n.(*ast.SelectorExpr); ok {
+					if id, ok := sel.X.(*ast.Ident); ok && pebbleNames[id.Name] {
+						t.Errorf("%s: index.%s exposes %s.%s", fset.Position(sel.Pos()), d.name, id.Name, sel.Sel.Name)
+					}
+				}
+				return true
+			})
+		}
+	}
+	if checked < 5 {
+		t.Fatalf("only %d index files checked", checked)
+	}
+}
+
+type apiPart struct {
+	name string
+	node ast.Node
+}
+
+// exportedAPI returns the parts of f's declarations that other packages
+// see: signatures of exported functions and of exported methods of exported
+// types, exported types (only the exported and embedded fields of structs),
+// and exported variables and constants.
+func exportedAPI(f *ast.File) []apiPart {
+	var out []apiPart
+	for _, decl := range f.Decls {
+		switch d := decl.(type) {
+		case *ast.FuncDecl:
+			if !d.Name.IsExported() {
+				continue
+			}
+			if d.Recv != nil && len(d.Recv.List) == 1 {
+				rt := d.Recv.List[0].Type
+				if st, ok := rt.(*ast.StarExpr); ok {
+					rt = st.X
+				}
+				if id, ok := rt.(*ast.Ident); ok && !id.IsExported() {
+					continue
+				}
+			}
+			out = append(out, apiPart{d.Name.Name, d.Type})
+		case *ast.GenDecl:
+			for _, spec := range d.Specs {
+				switch sp := spec.(type) {
+				case *ast.TypeSpec:
+					if !sp.Name.IsExported() {
+						continue
+					}
+					st, ok := sp.Type.(*ast.StructType)
+					if !ok {
+						out = append(out, apiPart{sp.Name.Name, sp.Type})
+						continue
+					}
+					for _, fl := range st.Fields.List {
+						exported := len(fl.Names) == 0 // embedded: promoted
+						for _, n := range fl.Names {
+							exported = exported || n.IsExported()
+						}
+						if exported {
+							out = append(out, apiPart{sp.Name.Name, fl.Type})
+						}
+					}
+				case *ast.ValueSpec:
+					for i, n := range sp.Names {
+						if !n.IsExported() {
+							continue
+						}
+						if sp.Type != nil {
+							out = append(out, apiPart{n.Name, sp.Type})
+						}
+						if i < len(sp.Values) {
+							out = append(out, apiPart{n.Name, sp.Values[i]})
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
 }

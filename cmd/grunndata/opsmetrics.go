@@ -38,7 +38,7 @@ func newOpsMetrics(reg prometheus.Registerer, dataDir string) *opsMetrics {
 	return m
 }
 
-// observeAudit is server.AuditConfig.Observe.
+// observeAudit is audit.Config.Observe.
 func (m *opsMetrics) observeAudit(d time.Duration, records int, err error) {
 	if err != nil {
 		m.auditErrors.Inc()

@@ -16,6 +16,7 @@ import (
 	"github.com/grunndata/grunndata/loader/loadertest"
 	"github.com/grunndata/grunndata/loader/synth"
 	"github.com/grunndata/grunndata/registry"
+	"github.com/grunndata/grunndata/registry/audit"
 	"github.com/grunndata/grunndata/registry/server"
 	"github.com/grunndata/grunndata/registry/soap"
 )
@@ -203,9 +204,9 @@ func TestAuditFindsEveryNumberOfAPerson(t *testing.T) {
 			t.Log(errOut.String())
 			t.Fatalf("who-looked-up exit %d", code)
 		}
-		var recs []server.AuditRecord
+		var recs []audit.Record
 		for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-			var r server.AuditRecord
+			var r audit.Record
 			if json.Unmarshal([]byte(line), &r) == nil {
 				recs = append(recs, r)
 			}
@@ -223,7 +224,7 @@ func TestAuditFindsEveryNumberOfAPerson(t *testing.T) {
 		}
 		// The admin listener answers the same.
 		r := doAuth(t, "GET", "http://"+m.AdminAddr()+"/admin/audit?subject="+n, mint("grunndata:admin"), "")
-		var adm []server.AuditRecord
+		var adm []audit.Record
 		if json.Unmarshal(r.body, &adm); r.status != 200 || len(adm) != 2 {
 			t.Fatalf("/admin/audit?subject= %d %s", r.status, r.body)
 		}
@@ -285,7 +286,7 @@ func auditedSubjects(t *testing.T, data string) map[string]map[string]bool {
 		sc := bufio.NewScanner(fh)
 		sc.Buffer(make([]byte, 1<<20), 1<<24)
 		for sc.Scan() {
-			var r server.AuditRecord
+			var r audit.Record
 			if json.Unmarshal(sc.Bytes(), &r) != nil {
 				continue
 			}
@@ -582,13 +583,13 @@ func TestWhoLookedUpReadsTheGeneration(t *testing.T) {
 		break
 	}
 	dir := t.TempDir()
-	a, err := server.OpenAudit(server.AuditConfig{Dir: dir})
+	a, err := audit.Open(audit.Config{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &server.Principal{ClientID: "epj-old"}
+	p := audit.Caller{ClientID: "epj-old"}
 	for _, n := range []string{old, cur} {
-		if err := a.Record(&server.Entry{Principal: p, Route: "person-lookup", Subject: []byte(n), Status: 200}); err != nil {
+		if err := a.Record(&audit.Entry{Caller: p, Route: "person-lookup", Subject: []byte(n), Status: 200}); err != nil {
 			t.Fatal(err)
 		}
 	}

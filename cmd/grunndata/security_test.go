@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/grunndata/grunndata/loader/loadertest"
-	"github.com/grunndata/grunndata/registry/server"
+	"github.com/grunndata/grunndata/registry/audit"
 )
 
 // authMain starts the daemon with authentication on against a development
@@ -457,7 +457,7 @@ func TestAuditDurability(t *testing.T) {
 		cmd.Wait()
 		close(stop)
 		wg.Wait()
-		n, err := server.VerifyAudit(filepath.Join(data, "audit"))
+		n, err := audit.Verify(filepath.Join(data, "audit"))
 		if err != nil {
 			t.Fatalf("iteration %d: audit chain after kill -9: %v", iter, err)
 		}

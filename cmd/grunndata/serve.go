@@ -283,9 +283,9 @@ func (m *Main) status() server.StoreStatus {
 	st.Served = g.Served()
 	st.Requests = g.Requests()
 	pm := g.Metrics()
-	st.BlockCacheHits, st.BlockCacheMisses, st.BlockCacheBytes = pm.BlockCache.Hits, pm.BlockCache.Misses, pm.BlockCache.Size
-	st.DiskBytes = int64(pm.DiskSpaceUsage())
-	st.ReadAmp = int64(pm.ReadAmp())
+	st.BlockCacheHits, st.BlockCacheMisses, st.BlockCacheBytes = pm.BlockCacheHits, pm.BlockCacheMisses, pm.BlockCacheBytes
+	st.DiskBytes = int64(pm.DiskBytes)
+	st.ReadAmp = int64(pm.ReadAmp)
 	return st
 }
 

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/grunndata/grunndata/index"
+	"github.com/grunndata/grunndata/registry/audit"
+	"github.com/grunndata/grunndata/registry/auth"
 	"github.com/grunndata/grunndata/registry/server"
 )
 
@@ -20,7 +22,7 @@ type SecurityConfig struct {
 	// JWKS is a file path or https URL of the issuer's key set.
 	JWKS        string
 	JWKSRefresh time.Duration
-	Auth        server.AuthConfig
+	Auth        auth.Config
 	// AuditOff disables the audit log (benchmarks of its cost only).
 	AuditOff bool
 	// AuditNoSync skips fsync in the audit log (benchmarks only).
@@ -31,13 +33,13 @@ type SecurityConfig struct {
 
 // DefaultSecurityConfig: authentication and auditing on.
 func DefaultSecurityConfig() SecurityConfig {
-	return SecurityConfig{JWKSRefresh: 30 * time.Second, Auth: server.DefaultAuthConfig(), AuditMaxMB: 256}
+	return SecurityConfig{JWKSRefresh: 30 * time.Second, Auth: auth.DefaultConfig(), AuditMaxMB: 256}
 }
 
 // securityState is what Main keeps of the security setup.
 type securityState struct {
-	auth  *server.Authenticator
-	audit *server.Audit
+	auth  *auth.Authenticator
+	audit audit.Auditor
 	ain   *index.AINStore
 	// auditDir is where the audit log lives ("" when it is off).
 	auditDir string
@@ -134,14 +136,14 @@ func (m *Main) setupSecurity(cfg *ServeConfig) error {
 	if c.AuthOff {
 		m.Log.Warn("authentication is OFF: every caller is anonymous with every scope but person.read-protected; local experiments only")
 	} else {
-		var keys *server.JWKS
-		keys, err = server.NewJWKS(c.JWKS, c.JWKSRefresh)
+		var keys *auth.JWKS
+		keys, err = auth.NewJWKS(c.JWKS, c.JWKSRefresh)
 		if err != nil {
 			return err
 		}
 		ac := c.Auth
 		ac.Enabled, ac.Keys = true, keys
-		if m.security.auth, err = server.NewAuthenticator(ac); err != nil {
+		if m.security.auth, err = auth.New(ac); err != nil {
 			return err
 		}
 		cfg.Server.Auth = m.security.auth
@@ -151,7 +153,7 @@ func (m *Main) setupSecurity(cfg *ServeConfig) error {
 		if dir == "" {
 			dir = filepath.Join(cfg.DataDir, "audit")
 		}
-		a, err := server.OpenAudit(server.AuditConfig{Dir: dir, MaxFileBytes: c.AuditMaxMB << 20, NoSync: c.AuditNoSync,
+		a, err := audit.Open(audit.Config{Dir: dir, MaxFileBytes: c.AuditMaxMB << 20, NoSync: c.AuditNoSync,
 			Observe: m.ops.observeAudit})
 		if err != nil {
 			return fmt.Errorf("open audit log: %w", err)

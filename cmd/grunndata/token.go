@@ -20,7 +20,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/grunndata/grunndata/registry/server"
+	"github.com/grunndata/grunndata/registry/auth"
 )
 
 // Development tokens: a local ES256 key, created on first use, signs
@@ -113,7 +113,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("key-dir", devDefaultDir, "`DIR` of the development key (created on first use, with its JWKS)")
-	scope := fs.String("scope", "", "space- or comma-separated scopes, or \"all\" ("+strings.Join(server.ScopeNames(), ", ")+")")
+	scope := fs.String("scope", "", "space- or comma-separated scopes, or \"all\" ("+strings.Join(auth.ScopeNames(), ", ")+")")
 	ttl := fs.Duration("ttl", time.Hour, "lifetime")
 	client := fs.String("client-id", devClientID, "client_id claim")
 	parent := fs.String("orgnr-parent", devOrgnrParent, "orgnr_parent claim")
@@ -128,11 +128,11 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	var scopes []string
 	if *scope == "all" {
-		scopes = server.ScopeNames()
+		scopes = auth.ScopeNames()
 	} else {
 		for _, s := range strings.FieldsFunc(*scope, func(r rune) bool { return r == ' ' || r == ',' }) {
-			if _, ok := server.ParseScope(s); !ok {
-				fmt.Fprintf(stderr, "grunndata token: unknown scope %q (known: %s)\n", s, strings.Join(server.ScopeNames(), ", "))
+			if _, ok := auth.ParseScope(s); !ok {
+				fmt.Fprintf(stderr, "grunndata token: unknown scope %q (known: %s)\n", s, strings.Join(auth.ScopeNames(), ", "))
 				return 2
 			}
 			scopes = append(scopes, s)

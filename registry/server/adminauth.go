@@ -5,14 +5,16 @@ import (
 	"net/http"
 
 	"github.com/grunndata/grunndata/registry"
+	"github.com/grunndata/grunndata/registry/audit"
+	"github.com/grunndata/grunndata/registry/auth"
 )
 
 // RequireAdmin wraps an admin handler: the caller needs a valid bearer token
 // with grunndata:admin, except for /healthz, /readyz and /metrics, which
 // orchestrators and scrapers call without tokens (bind the admin listener to
 // loopback or a private network). A nil auth lets everything through.
-func RequireAdmin(auth *Authenticator, next http.Handler) http.Handler {
-	if auth == nil {
+func RequireAdmin(a *auth.Authenticator, next http.Handler) http.Handler {
+	if a == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -21,19 +23,20 @@ func RequireAdmin(auth *Authenticator, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		p, aerr := auth.Authenticate([]byte(r.Header.Get("Authorization")))
-		if aerr != nil {
+		switch _, aerr := a.RequireAdmin([]byte(r.Header.Get("Authorization"))); {
+		case aerr == auth.ErrNotAdmin:
+			writeHTTPProblem(w, 403, bodyNotAdmin)
+			return
+		case aerr != nil:
 			w.Header().Set("WWW-Authenticate", authHeaders[aerr])
 			writeHTTPProblem(w, 401, authBodies[aerr])
-			return
-		}
-		if p.Scopes&ScopeAdmin == 0 {
-			writeHTTPProblem(w, 403, problemBody(403, "forbidden", "Missing scope", "this route needs the scope grunndata:admin", "", "grunndata:admin"))
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+var bodyNotAdmin = problemBody(403, "forbidden", "Missing scope", auth.ErrNotAdmin.Error(), "", auth.ScopeAdmin.String())
 
 func writeHTTPProblem(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/problem+json")
@@ -67,12 +70,12 @@ func AuditHandler(dir string, store registry.Store) http.Handler {
 		numbers := []string{subject}
 		if store != nil {
 			if v, err := store.Acquire(); err == nil {
-				numbers = PersonNumbers(v, n)
+				numbers = audit.PersonNumbers(v, n)
 				v.Release()
 			}
 		}
-		out := []*AuditRecord{}
-		err = SearchAudit(dir, numbers, func(rec *AuditRecord) bool {
+		out := []*audit.Record{}
+		err = audit.Search(dir, numbers, func(rec *audit.Record) bool {
 			c := *rec
 			out = append(out, &c)
 			return len(out) < 100000

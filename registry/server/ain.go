@@ -10,6 +10,8 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/grunndata/grunndata/registry"
+	"github.com/grunndata/grunndata/registry/audit"
+	"github.com/grunndata/grunndata/registry/auth"
 )
 
 // ainRequest is what an EPJ knows of an unidentified patient.
@@ -63,7 +65,7 @@ var bodyNoAIN = problemBody(503, CodeUnavailable, "AIN allocation unavailable", 
 
 // allocateAIN answers POST /v1/ain: it allocates a new felles hjelpenummer,
 // durably, and answers 201 with the person as lookups will serve it.
-func (s *Server) allocateAIN(ctx *fasthttp.RequestCtx, p *Principal, start time.Time) int {
+func (s *Server) allocateAIN(ctx *fasthttp.RequestCtx, p *auth.Principal, start time.Time) int {
 	if st := checkJSONPost(ctx); st != 0 {
 		return st
 	}
@@ -134,7 +136,7 @@ func (s *Server) allocateAIN(ctx *fasthttp.RequestCtx, p *Principal, start time.
 	ctx.Response.Header.SetContentTypeBytes(ctJSON)
 	ctx.SetBody(full)
 	if s.cfg.Audit != nil {
-		e := Entry{Principal: p, Route: routeNames[routeAIN], Subject: n[:], Status: 201, Duration: time.Since(start)}
+		e := audit.Entry{Caller: caller(p), Route: routeNames[routeAIN], Subject: n[:], Status: 201, Duration: time.Since(start)}
 		if err := s.cfg.Audit.Record(&e); err != nil {
 			ctx.Response.Reset()
 			writeProblem(ctx, 503, bodyAuditDown)

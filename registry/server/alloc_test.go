@@ -2,7 +2,12 @@
 
 package server
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/grunndata/grunndata/registry/auth"
+	"github.com/grunndata/grunndata/registry/auth/authtest"
+)
 
 // TestCacheHitAllocatesNothing proves the hot path's budget: a cache hit
 // (and an invalid id) costs zero allocations per request.
@@ -38,10 +43,10 @@ func TestCacheHitAllocatesNothing(t *testing.T) {
 // keep-alive client's verified token is cached, so the hot path stays at
 // zero allocations.
 func TestAuthenticatedCacheHitAllocatesNothing(t *testing.T) {
-	ti := newTestIssuer(t)
+	ti := authtest.NewIssuer(t)
 	s, _ := newTestServer(t, 1<<20)
-	s.cfg.Auth = ti.authenticator(t, func(c *AuthConfig) { c.RatePerSecond = 1e9; c.Burst = 1e9 })
-	tok := "Bearer " + ti.token(t, nil)
+	s.cfg.Auth = ti.Authenticator(t, func(c *auth.Config) { c.RatePerSecond = 1e9; c.Burst = 1e9 })
+	tok := "Bearer " + ti.Token(t, nil)
 	ctx := request("GET", "/v1/communication-parties/80001", nil)
 	ctx.Request.Header.Set("Authorization", tok)
 	s.Handle(ctx)

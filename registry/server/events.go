@@ -9,18 +9,20 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/grunndata/grunndata/registry"
+	"github.com/grunndata/grunndata/registry/audit"
+	"github.com/grunndata/grunndata/registry/auth"
 )
 
 // eventScopes is the scopes each feed needs (all of them). A feed of person
 // data pages through the population, so it needs grunndata:person.feed on
 // top of what a lookup needs; every page of persons, gp and personnel (HPR
 // records carry fødselsnumre) is audited with every subject on it.
-var eventScopes = map[string]Scope{
-	"persons":               ScopePersonFeed,
-	"organisations":         ScopeOrganisationRead,
-	"communication-parties": ScopeOrganisationRead,
-	"personnel":             ScopePersonnelRead,
-	"gp":                    ScopeGPRead | ScopePersonFeed,
+var eventScopes = map[string]auth.Scope{
+	"persons":               auth.ScopePersonFeed,
+	"organisations":         auth.ScopeOrganisationRead,
+	"communication-parties": auth.ScopeOrganisationRead,
+	"personnel":             auth.ScopePersonnelRead,
+	"gp":                    auth.ScopeGPRead | auth.ScopePersonFeed,
 }
 
 // eventForbidden are the 403 bodies of the feeds.
@@ -70,7 +72,7 @@ func eventID(out []byte, key []byte) []byte {
 // generation holds it (not a slim event that forces another GET); a delete
 // has no entity, a record removed for legal reasons is "gone". An after older
 // than the retained events answers 410 with the oldest available SEQ.
-func (s *Server) events(ctx *fasthttp.RequestCtx, name []byte, p *Principal, start time.Time) int {
+func (s *Server) events(ctx *fasthttp.RequestCtx, name []byte, p *auth.Principal, start time.Time) int {
 	if !ctx.IsGet() && !ctx.IsHead() {
 		return writeMethodNotAllowed(ctx, "GET, HEAD")
 	}
@@ -118,7 +120,7 @@ func (s *Server) events(ctx *fasthttp.RequestCtx, name []byte, p *Principal, sta
 		writeProblem(ctx, 410, b)
 		return 410
 	}
-	seeProtected := p.Scopes&ScopePersonReadProtected != 0
+	seeProtected := p.Scopes&auth.ScopePersonReadProtected != 0
 	out := append(make([]byte, 0, 8192), `{"register":"`...)
 	out = append(out, er.Name...)
 	out = append(out, `","items":[`...)
@@ -200,6 +202,6 @@ func (s *Server) events(ctx *fasthttp.RequestCtx, name []byte, p *Principal, sta
 	if len(subjects) == 0 {
 		return 200
 	}
-	return s.audit(ctx, &Entry{Principal: p, Route: routeNames[routeEvents] + "-" + er.Name, Subjects: subjects, Status: 200,
+	return s.audit(ctx, &audit.Entry{Caller: caller(p), Route: routeNames[routeEvents] + "-" + er.Name, Subjects: subjects, Status: 200,
 		Duration: time.Since(start), Generation: v.ID()}, 200)
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/grunndata/grunndata/registry"
+	"github.com/grunndata/grunndata/registry/audit"
+	"github.com/grunndata/grunndata/registry/auth"
 )
 
 // Lists, trees, bulk lookups and code lists: the cold routes. They allocate
@@ -229,7 +231,7 @@ func (s *Server) reshTree(ctx *fasthttp.RequestCtx, id uint64, children, ancesto
 // bulk answers POST /v1/persons/bulk and /v1/gp/bulk {"nins":[…]}: one item
 // per number, in order; a bad or unknown number is an item with a code, never
 // a failed batch.
-func (s *Server) bulk(ctx *fasthttp.RequestCtx, rt route, p *Principal, start time.Time) int {
+func (s *Server) bulk(ctx *fasthttp.RequestCtx, rt route, p *auth.Principal, start time.Time) int {
 	if st := checkJSONPost(ctx); st != 0 {
 		return st
 	}
@@ -253,7 +255,7 @@ func (s *Server) bulk(ctx *fasthttp.RequestCtx, rt route, p *Principal, start ti
 		return writeError(ctx, err)
 	}
 	defer v.Release()
-	seeProtected := p.Scopes&ScopePersonReadProtected != 0
+	seeProtected := p.Scopes&auth.ScopePersonReadProtected != 0
 	notFound := `"code":"not_found"`
 	if rt == routeGPBulk {
 		notFound = `"code":"no_gp"`
@@ -351,7 +353,7 @@ func (s *Server) bulk(ctx *fasthttp.RequestCtx, rt route, p *Principal, start ti
 	if len(subjects) == 0 {
 		return 200
 	}
-	return s.audit(ctx, &Entry{Principal: p, Route: routeNames[rt], Subjects: subjects, AskedAll: asked, Status: 200,
+	return s.audit(ctx, &audit.Entry{Caller: caller(p), Route: routeNames[rt], Subjects: subjects, AskedAll: asked, Status: 200,
 		Duration: time.Since(start), Generation: v.ID()}, 200)
 }
 

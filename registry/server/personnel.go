@@ -7,6 +7,8 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/grunndata/grunndata/registry"
+	"github.com/grunndata/grunndata/registry/audit"
+	"github.com/grunndata/grunndata/registry/auth"
 )
 
 // HPR answers depend on the instant asked about (HentPerson's påTidspunkt):
@@ -169,7 +171,7 @@ func hprNIN(rec []byte) (registry.NIN, bool) {
 
 // getPersonnel answers GET /v1/personnel/{hpr}. An HPR record carries the
 // person's fødselsnummer, so the answer is audited.
-func (s *Server) getPersonnel(ctx *fasthttp.RequestCtx, idb []byte, p *Principal, start time.Time) int {
+func (s *Server) getPersonnel(ctx *fasthttp.RequestCtx, idb []byte, p *auth.Principal, start time.Time) int {
 	if !ctx.IsGet() && !ctx.IsHead() {
 		return writeMethodNotAllowed(ctx, "GET, HEAD")
 	}
@@ -187,6 +189,6 @@ func (s *Server) getPersonnel(ctx *fasthttp.RequestCtx, idb []byte, p *Principal
 	if !ok {
 		return status
 	}
-	return s.audit(ctx, &Entry{Principal: p, Route: routeNames[routePersonnel], Subject: nin[:], Status: status,
+	return s.audit(ctx, &audit.Entry{Caller: caller(p), Route: routeNames[routePersonnel], Subject: nin[:], Status: status,
 		Duration: time.Since(start), Generation: v.ID()}, status)
 }

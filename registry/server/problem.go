@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/grunndata/grunndata/registry"
+	"github.com/grunndata/grunndata/registry/auth"
 )
 
 // Stable problem codes (RFC 9457 bodies carry them in "code").
@@ -62,9 +63,9 @@ var (
 	bodyMediaType        = problemBody(415, CodeUnsupportedMedia, "Unsupported media type", "send Content-Type: application/json", "", "")
 	idErrBodies          = map[*registry.IDError][]byte{}
 	bodyAuditDown        = problemBody(503, "audit_unavailable", "Audit log unavailable", "person lookups are refused while the audit log cannot be written", "", "")
-	forbiddenBodies      = map[Scope][]byte{}
-	authBodies           = map[*authError][]byte{}
-	authHeaders          = map[*authError]string{}
+	forbiddenBodies      = map[auth.Scope][]byte{}
+	authBodies           = map[*auth.Error][]byte{}
+	authHeaders          = map[*auth.Error]string{}
 )
 
 func init() {
@@ -75,20 +76,19 @@ func init() {
 				"this route needs the scope "+strings.ReplaceAll(need.String(), " ", " or "), "", need.String())
 		}
 	}
-	for _, e := range []*authError{errNoToken, errNotBearer, errMalformed, errType, errUnknownKid, errSignature, errIssuer,
-		errAudience, errExpired, errNotYetValid, errNoExpiry, errNoClientID} {
-		authBodies[e] = problemBody(401, "unauthorized", "Unauthorized", e.msg, "", "")
-		authHeaders[e] = e.wwwAuthenticate()
+	for _, e := range auth.TokenErrors() {
+		authBodies[e] = problemBody(401, "unauthorized", "Unauthorized", e.Error(), "", "")
+		authHeaders[e] = e.WWWAuthenticate()
 	}
 }
 
-func writeAuthError(ctx *fasthttp.RequestCtx, e *authError) int {
+func writeAuthError(ctx *fasthttp.RequestCtx, e *auth.Error) int {
 	ctx.Response.Header.Set("WWW-Authenticate", authHeaders[e])
 	writeProblem(ctx, 401, authBodies[e])
 	return 401
 }
 
-func writeForbidden(ctx *fasthttp.RequestCtx, need Scope) int {
+func writeForbidden(ctx *fasthttp.RequestCtx, need auth.Scope) int {
 	writeProblem(ctx, 403, forbiddenBodies[need])
 	return 403
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/grunndata/grunndata/registry"
+	"github.com/grunndata/grunndata/registry/audit"
+	"github.com/grunndata/grunndata/registry/auth"
 )
 
 // maxCandidates bounds the index entries one person search examines; a
@@ -80,7 +82,7 @@ type personHit struct {
 // name) and paged. Location filters never match a person whose addresses
 // the caller may not see, so a search cannot tell where a protected person
 // lives.
-func (s *Server) searchPersons(ctx *fasthttp.RequestCtx, p *Principal, start time.Time) int {
+func (s *Server) searchPersons(ctx *fasthttp.RequestCtx, p *auth.Principal, start time.Time) int {
 	if st := checkJSONPost(ctx); st != 0 {
 		return st
 	}
@@ -100,7 +102,7 @@ func (s *Server) searchPersons(ctx *fasthttp.RequestCtx, p *Principal, start tim
 	if st != 0 {
 		return st
 	}
-	seeProtected := p.Scopes&ScopePersonReadProtected != 0
+	seeProtected := p.Scopes&auth.ScopePersonReadProtected != 0
 	family, given := registry.NameTokens(q.FamilyName), registry.NameTokens(q.GivenName)
 	var prefix []byte
 	switch {
@@ -237,7 +239,7 @@ func (s *Server) searchPersons(ctx *fasthttp.RequestCtx, p *Principal, start tim
 	out = append(out, '}')
 	writeJSON(ctx, out)
 	if s.cfg.Audit != nil && len(subjects) > 0 {
-		e := Entry{Principal: p, Route: routeNames[routePersonSearch], Subjects: subjects, Status: 200, Duration: time.Since(start), Generation: v.ID()}
+		e := audit.Entry{Caller: caller(p), Route: routeNames[routePersonSearch], Subjects: subjects, Status: 200, Duration: time.Since(start), Generation: v.ID()}
 		if err := s.cfg.Audit.Record(&e); err != nil {
 			ctx.Response.Reset()
 			writeProblem(ctx, 503, bodyAuditDown)
@@ -350,7 +352,7 @@ type personnelHit struct {
 // searchPersonnel answers POST /v1/personnel/search: name prefixes (folded,
 // any word order), profession category (9060) and speciality (7426), ranked
 // and paged — no manual paging loops to count (the total is in the answer).
-func (s *Server) searchPersonnel(ctx *fasthttp.RequestCtx, p *Principal, start time.Time) int {
+func (s *Server) searchPersonnel(ctx *fasthttp.RequestCtx, p *auth.Principal, start time.Time) int {
 	if st := checkJSONPost(ctx); st != 0 {
 		return st
 	}
@@ -464,6 +466,6 @@ func (s *Server) searchPersonnel(ctx *fasthttp.RequestCtx, p *Principal, start t
 	if len(subjects) == 0 {
 		return 200
 	}
-	return s.audit(ctx, &Entry{Principal: p, Route: routeNames[routePersonnelSearch], Subjects: subjects, Status: 200,
+	return s.audit(ctx, &audit.Entry{Caller: caller(p), Route: routeNames[routePersonnelSearch], Subjects: subjects, Status: 200,
 		Duration: time.Since(start), Generation: v.ID()}, 200)
 }

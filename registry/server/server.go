@@ -21,6 +21,8 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/grunndata/grunndata/registry"
+	"github.com/grunndata/grunndata/registry/audit"
+	"github.com/grunndata/grunndata/registry/auth"
 	"github.com/grunndata/grunndata/registry/cache"
 )
 
@@ -38,9 +40,10 @@ type Config struct {
 	ReadBufferSize int
 	// Auth verifies bearer tokens; nil means authentication is off (every
 	// caller is "anonymous" with every scope).
-	Auth *Authenticator
+	Auth *auth.Authenticator
 	// Audit records every request that touches a person; nil disables it.
-	Audit *Audit
+	// Its Record returns once the record is durable.
+	Audit audit.Auditor
 	// AIN is the store of allocated AINs; nil disables POST /v1/ain.
 	AIN registry.AINStore
 	// Clock is the instant certificate statuses are evaluated at; nil is
@@ -181,7 +184,7 @@ type scratch struct {
 	key   registry.Key
 	nin   registry.NIN // the person answered (current number)
 	asked registry.NIN // the number the caller sent
-	entry Entry
+	entry audit.Entry
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -267,35 +270,35 @@ func classify(path []byte) (route, []byte) {
 }
 
 // routeScopes is the scope each route needs (any one of them).
-var routeScopes = [numRoutes]Scope{
-	routeParty:             ScopeOrganisationRead,
-	routeOrganisation:      ScopeOrganisationRead,
-	routeResh:              ScopeOrganisationRead,
-	routePersonnel:         ScopePersonnelRead,
-	routeGPContract:        ScopeGPRead,
-	routePersonLookup:      ScopePersonRead | ScopePersonReadProtected,
-	routePersonnelLookup:   ScopePersonnelRead,
-	routeGPLookup:          ScopeGPRead,
-	routePartyChildren:     ScopeOrganisationRead,
-	routePartySearch:       ScopeOrganisationRead,
-	routeSubunits:          ScopeOrganisationRead,
-	routePersonBulk:        ScopePersonRead | ScopePersonReadProtected,
-	routeGPBulk:            ScopeGPRead,
-	routeCodes:             ^Scope(0), // any authenticated caller
-	routeAIN:               ScopeAINWrite,
-	routeGPContractList:    ScopeGPRead,
-	routePersonSearch:      ScopePersonRead | ScopePersonReadProtected,
-	routePersonnelSearch:   ScopePersonnelRead,
-	routeEvents:            ^Scope(0), // per feed: see eventScopes
-	routeSOAPAR:            ScopeOrganisationRead,
-	routeSOAPHPR:           ScopePersonnelRead,
-	routeSOAPFLR:           ScopeGPRead,
-	routePartyCerts:        ScopeOrganisationRead,
-	routePartyCertHistory:  ScopeOrganisationRead,
-	routePartyCertFallback: ScopeOrganisationRead,
-	routeOrgCerts:          ScopeOrganisationRead,
-	routeCertSearch:        ScopeOrganisationRead,
-	routeCPAPI:             ScopeOrganisationRead,
+var routeScopes = [numRoutes]auth.Scope{
+	routeParty:             auth.ScopeOrganisationRead,
+	routeOrganisation:      auth.ScopeOrganisationRead,
+	routeResh:              auth.ScopeOrganisationRead,
+	routePersonnel:         auth.ScopePersonnelRead,
+	routeGPContract:        auth.ScopeGPRead,
+	routePersonLookup:      auth.ScopePersonRead | auth.ScopePersonReadProtected,
+	routePersonnelLookup:   auth.ScopePersonnelRead,
+	routeGPLookup:          auth.ScopeGPRead,
+	routePartyChildren:     auth.ScopeOrganisationRead,
+	routePartySearch:       auth.ScopeOrganisationRead,
+	routeSubunits:          auth.ScopeOrganisationRead,
+	routePersonBulk:        auth.ScopePersonRead | auth.ScopePersonReadProtected,
+	routeGPBulk:            auth.ScopeGPRead,
+	routeCodes:             auth.AnyScope, // any authenticated caller
+	routeAIN:               auth.ScopeAINWrite,
+	routeGPContractList:    auth.ScopeGPRead,
+	routePersonSearch:      auth.ScopePersonRead | auth.ScopePersonReadProtected,
+	routePersonnelSearch:   auth.ScopePersonnelRead,
+	routeEvents:            auth.AnyScope, // per feed: see eventScopes
+	routeSOAPAR:            auth.ScopeOrganisationRead,
+	routeSOAPHPR:           auth.ScopePersonnelRead,
+	routeSOAPFLR:           auth.ScopeGPRead,
+	routePartyCerts:        auth.ScopeOrganisationRead,
+	routePartyCertHistory:  auth.ScopeOrganisationRead,
+	routePartyCertFallback: auth.ScopeOrganisationRead,
+	routeOrgCerts:          auth.ScopeOrganisationRead,
+	routeCertSearch:        auth.ScopeOrganisationRead,
+	routeCPAPI:             auth.ScopeOrganisationRead,
 }
 
 var hdrAuthorization = []byte("Authorization")
@@ -314,11 +317,9 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	case p.Scopes&routeScopes[rt] == 0:
 		status = writeForbidden(ctx, routeScopes[rt])
 	default:
-		if p.bucket != nil {
-			if ok, retry := p.bucket.take(start); !ok {
-				status = writeRateLimited(ctx, retry)
-				break
-			}
+		if ok, retry := p.Allow(start); !ok {
+			status = writeRateLimited(ctx, retry)
+			break
 		}
 		switch rt {
 		case routePersonLookup:
@@ -368,9 +369,9 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	s.metrics.observe(rt, status, time.Since(start))
 }
 
-func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (*Principal, *authError) {
+func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (*auth.Principal, *auth.Error) {
 	if s.cfg.Auth == nil {
-		return anonymous, nil
+		return auth.Anonymous(), nil
 	}
 	return s.cfg.Auth.Authenticate(ctx.Request.Header.PeekBytes(hdrAuthorization))
 }
@@ -460,7 +461,7 @@ var ctJSONPrefix = []byte("application/json")
 // that names a valid person number is audited under the person answered (the
 // current number) and the number asked; its response is released only once
 // the audit record is durable.
-func (s *Server) lookupByNIN(ctx *fasthttp.RequestCtx, rt route, reg registry.Register, p *Principal, start time.Time) int {
+func (s *Server) lookupByNIN(ctx *fasthttp.RequestCtx, rt route, reg registry.Register, p *auth.Principal, start time.Time) int {
 	if st := checkJSONPost(ctx); st != 0 {
 		return st
 	}
@@ -483,11 +484,11 @@ func (s *Server) lookupByNIN(ctx *fasthttp.RequestCtx, rt route, reg registry.Re
 		status = writeError(ctx, err)
 	} else {
 		gen = v.ID()
-		status = s.answerNIN(ctx, v, reg, info, sc, p.Scopes&ScopePersonReadProtected != 0)
+		status = s.answerNIN(ctx, v, reg, info, sc, p.Scopes&auth.ScopePersonReadProtected != 0)
 		v.Release()
 	}
 	if s.cfg.Audit != nil {
-		sc.entry = Entry{Principal: p, Route: routeNames[rt], Subject: sc.nin[:], Asked: sc.asked[:], Status: status,
+		sc.entry = audit.Entry{Caller: caller(p), Route: routeNames[rt], Subject: sc.nin[:], Asked: sc.asked[:], Status: status,
 			Duration: time.Since(start), Generation: gen}
 		if err := s.cfg.Audit.Record(&sc.entry); err != nil {
 			s.log.Error("audit log unavailable: refusing person lookups", "err", err)

@@ -9,6 +9,8 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/grunndata/grunndata/registry"
+	"github.com/grunndata/grunndata/registry/audit"
+	"github.com/grunndata/grunndata/registry/auth"
 	"github.com/grunndata/grunndata/registry/soap"
 )
 
@@ -77,7 +79,7 @@ var (
 // envelope. Person-number operations are audited like the native routes:
 // one record per request naming every valid number asked about, written
 // (durably) before the answer is released.
-func (s *Server) serveSOAP(ctx *fasthttp.RequestCtx, rt route, p *Principal, start time.Time) int {
+func (s *Server) serveSOAP(ctx *fasthttp.RequestCtx, rt route, p *auth.Principal, start time.Time) int {
 	svc, path := soapService(rt)
 	if ctx.IsGet() || ctx.IsHead() {
 		args := ctx.QueryArgs()
@@ -118,7 +120,7 @@ func (s *Server) serveSOAP(ctx *fasthttp.RequestCtx, rt route, p *Principal, sta
 		if ans.Status == 200 && len(b.subjects) == 1 && !b.found {
 			status = 404 // a single lookup that found nobody (NHN answers a fault)
 		}
-		e := Entry{Principal: p, Route: routeNames[rt] + "/" + ans.Op, Subject: nil, Subjects: b.subjects,
+		e := audit.Entry{Caller: caller(p), Route: routeNames[rt] + "/" + ans.Op, Subject: nil, Subjects: b.subjects,
 			AskedAll: b.asked, Status: status, Duration: time.Since(start), Generation: v.ID()}
 		if len(b.subjects) == 1 {
 			e.Subject, e.Subjects = b.subjects[0], nil
@@ -178,7 +180,7 @@ func soapBase(ctx *fasthttp.RequestCtx) string {
 type soapBackend struct {
 	s        *Server
 	v        registry.View
-	p        *Principal
+	p        *auth.Principal
 	subjects [][]byte // the persons answered, under their current numbers
 	asked    [][]byte // numbers asked that are not the current one
 	found    bool
@@ -232,7 +234,7 @@ func (b *soapBackend) Record(key *registry.Key) ([]byte, error) {
 			b.found = true
 		}
 	}
-	if b.p.Scopes&ScopePersonReadProtected != 0 {
+	if b.p.Scopes&auth.ScopePersonReadProtected != 0 {
 		return full, nil
 	}
 	return restricted, nil
@@ -258,7 +260,7 @@ func (b *soapBackend) Now() time.Time { return b.s.now() }
 // serveCPAPI answers NHN's CommunicationParty REST API v2 shape:
 // GET /cp/communicationparty/{herId} and GET /cp/event?fromSequenceNumber=N
 // (docs/soap.md).
-func (s *Server) serveCPAPI(ctx *fasthttp.RequestCtx, p *Principal) int {
+func (s *Server) serveCPAPI(ctx *fasthttp.RequestCtx, p *auth.Principal) int {
 	path := ctx.Path()
 	v, err := s.store.Acquire()
 	if err != nil {

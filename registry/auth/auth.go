@@ -1,4 +1,4 @@
-package server
+package auth
 
 import (
 	"bytes"
@@ -14,65 +14,6 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-// Scope is a set of API scopes (one bit each).
-type Scope uint16
-
-// The scopes of DESIGN.md, one per register family.
-const (
-	ScopeOrganisationRead Scope = 1 << iota
-	ScopePersonnelRead
-	ScopePersonRead
-	ScopePersonReadProtected
-	ScopeGPRead
-	ScopeAINWrite
-	ScopeAdmin
-	ScopePersonFeed
-)
-
-var scopeNames = []struct {
-	s    Scope
-	name string
-}{
-	{ScopeOrganisationRead, "grunndata:organisation.read"},
-	{ScopePersonnelRead, "grunndata:personnel.read"},
-	{ScopePersonRead, "grunndata:person.read"},
-	{ScopePersonReadProtected, "grunndata:person.read-protected"},
-	{ScopeGPRead, "grunndata:gp.read"},
-	{ScopeAINWrite, "grunndata:ain.write"},
-	{ScopeAdmin, "grunndata:admin"},
-	{ScopePersonFeed, "grunndata:person.feed"},
-}
-
-// ScopeNames lists every scope name.
-func ScopeNames() []string {
-	out := make([]string, len(scopeNames))
-	for i, s := range scopeNames {
-		out[i] = s.name
-	}
-	return out
-}
-
-// ParseScope returns the scope with name n.
-func ParseScope(n string) (Scope, bool) {
-	for _, s := range scopeNames {
-		if s.name == n {
-			return s.s, true
-		}
-	}
-	return 0, false
-}
-
-// String names the scopes in s, space separated.
-func (s Scope) String() string {
-	var parts []string
-	for _, sn := range scopeNames {
-		if s&sn.s != 0 {
-			parts = append(parts, sn.name)
-		}
-	}
-	return strings.Join(parts, " ")
-}
-
 // Principal is an authenticated caller: the HelseID client and the
 // organisations it acts for, as the audit log records them.
 type Principal struct {
@@ -82,13 +23,26 @@ type Principal struct {
 	OrgnrSupplier string
 	Scopes        Scope
 	Expiry        time.Time
-	bucket        *bucket
+	limit         *limiter
+}
+
+// Allow takes one request from the client's rate limit at now; when the
+// limit is exhausted it returns false and how long to wait. A principal
+// without a limit (rate limiting off, anonymous) is always allowed.
+func (p *Principal) Allow(now time.Time) (ok bool, retry time.Duration) {
+	if p.limit == nil {
+		return true, 0
+	}
+	return p.limit.allow(now)
 }
 
 // anonymous is the principal when authentication is off: every scope except
 // person.read-protected, so that protected addresses stay withheld even in
 // local experiments.
-var anonymous = &Principal{ClientID: "anonymous", Scopes: ^Scope(0) &^ ScopePersonReadProtected}
+var anonymous = &Principal{ClientID: "anonymous", Scopes: AnyScope &^ ScopePersonReadProtected}
+
+// Anonymous returns the caller of a service without authentication.
+func Anonymous() *Principal { return anonymous }
 
 // KeySource supplies verification keys by key id (a JWKS file or URL).
 type KeySource interface {
@@ -97,8 +51,8 @@ type KeySource interface {
 	Key(kid string, refresh bool) (*jose.JSONWebKey, error)
 }
 
-// AuthConfig configures token verification.
-type AuthConfig struct {
+// Config configures token verification.
+type Config struct {
 	// Enabled turns authentication on; off means every caller is
 	// "anonymous" with every scope but person.read-protected (local
 	// experiments only).
@@ -113,64 +67,86 @@ type AuthConfig struct {
 	Types []string
 	// CacheEntries bounds the verified-token cache.
 	CacheEntries int
-	// RatePerSecond and Burst configure the per-client_id token bucket;
-	// RatePerSecond 0 disables rate limiting.
+	// RatePerSecond and Burst configure the per-client_id rate limit (a
+	// token bucket); RatePerSecond 0 disables rate limiting.
 	RatePerSecond float64
 	Burst         float64
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
 
-// DefaultAuthConfig returns the defaults (authentication on, no keys yet).
-func DefaultAuthConfig() AuthConfig {
-	return AuthConfig{Enabled: true, Leeway: 30 * time.Second, Types: []string{"at+jwt"}, CacheEntries: 100000,
+// DefaultConfig returns the defaults (authentication on, no keys yet).
+func DefaultConfig() Config {
+	return Config{Enabled: true, Leeway: 30 * time.Second, Types: []string{"at+jwt"}, CacheEntries: 100000,
 		RatePerSecond: 2000, Burst: 4000}
 }
 
 // The JWS algorithms accepted; "none" and HMAC are never in this list.
 var allowedAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256}
 
-// authError is a refused token; its text goes into WWW-Authenticate and the
-// problem body (never the token itself).
-type authError struct {
-	status int // 401
-	code   string
-	msg    string
+// Error is a refused caller; its text goes into WWW-Authenticate and the
+// problem body (never the token itself). The errors are the values below,
+// so callers can map each to a prepared response.
+type Error struct {
+	// Status is 401 (no valid token) or 403 (a valid token without the
+	// scope needed).
+	Status int
+	// Code is "unauthorized" (no usable credentials), "invalid_token" or
+	// "forbidden".
+	Code string
+	msg  string
 }
 
-func (e *authError) Error() string { return e.msg }
+func (e *Error) Error() string { return e.msg }
 
+// WWWAuthenticate is the WWW-Authenticate header value of a 401.
+func (e *Error) WWWAuthenticate() string {
+	if e.Code != "invalid_token" {
+		return `Bearer realm="grunndata"`
+	}
+	return fmt.Sprintf(`Bearer realm="grunndata", error="invalid_token", error_description=%q`, e.msg)
+}
+
+// The refusals.
 var (
-	errNoToken     = &authError{401, "unauthorized", "missing bearer token"}
-	errNotBearer   = &authError{401, "unauthorized", "authorization scheme must be Bearer"}
-	errMalformed   = &authError{401, "invalid_token", "malformed token or unsupported algorithm (RS256, PS256, ES256 only)"}
-	errType        = &authError{401, "invalid_token", "wrong token type (typ must be at+jwt)"}
-	errUnknownKid  = &authError{401, "invalid_token", "unknown signing key (kid)"}
-	errSignature   = &authError{401, "invalid_token", "bad signature"}
-	errIssuer      = &authError{401, "invalid_token", "wrong issuer"}
-	errAudience    = &authError{401, "invalid_token", "wrong audience"}
-	errExpired     = &authError{401, "invalid_token", "token expired"}
-	errNotYetValid = &authError{401, "invalid_token", "token not yet valid"}
-	errNoExpiry    = &authError{401, "invalid_token", "token has no exp"}
-	errNoClientID  = &authError{401, "invalid_token", "token has no client_id"}
+	ErrNoToken     = &Error{401, "unauthorized", "missing bearer token"}
+	ErrNotBearer   = &Error{401, "unauthorized", "authorization scheme must be Bearer"}
+	ErrMalformed   = &Error{401, "invalid_token", "malformed token or unsupported algorithm (RS256, PS256, ES256 only)"}
+	ErrType        = &Error{401, "invalid_token", "wrong token type (typ must be at+jwt)"}
+	ErrUnknownKid  = &Error{401, "invalid_token", "unknown signing key (kid)"}
+	ErrSignature   = &Error{401, "invalid_token", "bad signature"}
+	ErrIssuer      = &Error{401, "invalid_token", "wrong issuer"}
+	ErrAudience    = &Error{401, "invalid_token", "wrong audience"}
+	ErrExpired     = &Error{401, "invalid_token", "token expired"}
+	ErrNotYetValid = &Error{401, "invalid_token", "token not yet valid"}
+	ErrNoExpiry    = &Error{401, "invalid_token", "token has no exp"}
+	ErrNoClientID  = &Error{401, "invalid_token", "token has no client_id"}
+	// ErrNotAdmin is a valid token without grunndata:admin (RequireAdmin).
+	ErrNotAdmin = &Error{403, "forbidden", "this route needs the scope grunndata:admin"}
 )
+
+// TokenErrors lists every 401 refusal Authenticate returns.
+func TokenErrors() []*Error {
+	return []*Error{ErrNoToken, ErrNotBearer, ErrMalformed, ErrType, ErrUnknownKid, ErrSignature, ErrIssuer,
+		ErrAudience, ErrExpired, ErrNotYetValid, ErrNoExpiry, ErrNoClientID}
+}
 
 // Authenticator verifies bearer tokens and caches verified ones by the
 // token's SHA-256 until they expire, so a keep-alive client pays for the
 // signature check once and a cached check allocates nothing.
 type Authenticator struct {
-	cfg AuthConfig
+	cfg Config
 	mu  struct {
 		sync.RWMutex
-		tokens  map[[32]byte]*Principal
-		buckets map[string]*bucket
+		tokens map[[32]byte]*Principal
+		limits map[string]*limiter
 	}
 	verified atomic.Int64
 	refused  atomic.Int64
 }
 
-// NewAuthenticator returns an Authenticator.
-func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
+// New returns an Authenticator.
+func New(cfg Config) (*Authenticator, error) {
 	if cfg.Enabled && (cfg.Keys == nil || cfg.Issuer == "" || cfg.Audience == "") {
 		return nil, errors.New("authentication needs keys (--jwks), an issuer (--issuer) and an audience (--audience)")
 	}
@@ -178,33 +154,33 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.CacheEntries <= 0 {
-		cfg.CacheEntries = DefaultAuthConfig().CacheEntries
+		cfg.CacheEntries = DefaultConfig().CacheEntries
 	}
 	if len(cfg.Types) == 0 {
-		cfg.Types = DefaultAuthConfig().Types
+		cfg.Types = DefaultConfig().Types
 	}
 	a := &Authenticator{cfg: cfg}
 	a.mu.tokens = make(map[[32]byte]*Principal)
-	a.mu.buckets = make(map[string]*bucket)
+	a.mu.limits = make(map[string]*limiter)
 	return a, nil
 }
 
 var bearerPrefix = []byte("bearer ")
 
 // Authenticate checks the Authorization header value h.
-func (a *Authenticator) Authenticate(h []byte) (*Principal, *authError) {
+func (a *Authenticator) Authenticate(h []byte) (*Principal, *Error) {
 	if !a.cfg.Enabled {
 		return anonymous, nil
 	}
 	if len(h) == 0 {
-		return nil, errNoToken
+		return nil, ErrNoToken
 	}
 	if len(h) < len(bearerPrefix) || !bytes.EqualFold(h[:len(bearerPrefix)], bearerPrefix) {
-		return nil, errNotBearer
+		return nil, ErrNotBearer
 	}
 	tok := bytes.TrimSpace(h[len(bearerPrefix):])
 	if len(tok) == 0 {
-		return nil, errNoToken
+		return nil, ErrNoToken
 	}
 	sum := sha256.Sum256(tok)
 	now := a.cfg.Now()
@@ -219,7 +195,7 @@ func (a *Authenticator) Authenticate(h []byte) (*Principal, *authError) {
 		delete(a.mu.tokens, sum)
 		a.mu.Unlock()
 		a.refused.Add(1)
-		return nil, errExpired
+		return nil, ErrExpired
 	}
 	p, err := a.verify(string(tok), now)
 	if err != nil {
@@ -238,14 +214,28 @@ func (a *Authenticator) Authenticate(h []byte) (*Principal, *authError) {
 			}
 		}
 	}
-	b := a.mu.buckets[p.ClientID]
-	if b == nil && a.cfg.RatePerSecond > 0 {
-		b = newBucket(a.cfg.RatePerSecond, a.cfg.Burst, now)
-		a.mu.buckets[p.ClientID] = b
+	l := a.mu.limits[p.ClientID]
+	if l == nil && a.cfg.RatePerSecond > 0 {
+		l = newLimiter(a.cfg.RatePerSecond, a.cfg.Burst, now)
+		a.mu.limits[p.ClientID] = l
 	}
-	p.bucket = b
+	p.limit = l
 	a.mu.tokens[sum] = p
 	a.mu.Unlock()
+	return p, nil
+}
+
+// RequireAdmin checks that the Authorization header value h carries a valid
+// token with grunndata:admin (the admin listener's rule); the refusal is a
+// 401 error of Authenticate or ErrNotAdmin.
+func (a *Authenticator) RequireAdmin(h []byte) (*Principal, *Error) {
+	p, err := a.Authenticate(h)
+	if err != nil {
+		return nil, err
+	}
+	if p.Scopes&ScopeAdmin == 0 {
+		return nil, ErrNotAdmin
+	}
 	return p, nil
 }
 
@@ -272,57 +262,64 @@ func (a *Authenticator) typeOK(typ string) bool {
 
 // verify is the cold path: parse, check typ, find the key, check the
 // signature and the claims.
-func (a *Authenticator) verify(tok string, now time.Time) (*Principal, *authError) {
+func (a *Authenticator) verify(tok string, now time.Time) (*Principal, *Error) {
 	t, err := jwt.ParseSigned(tok, allowedAlgs)
 	if err != nil || len(t.Headers) != 1 {
-		return nil, errMalformed
+		return nil, ErrMalformed
 	}
 	hdr := t.Headers[0]
 	typ, _ := hdr.ExtraHeaders[jose.HeaderType].(string)
 	if !a.typeOK(typ) {
-		return nil, errType
+		return nil, ErrType
 	}
 	key, kerr := a.cfg.Keys.Key(hdr.KeyID, false)
 	if kerr != nil || key == nil {
 		key, kerr = a.cfg.Keys.Key(hdr.KeyID, true)
 		if kerr != nil || key == nil {
-			return nil, errUnknownKid
+			return nil, ErrUnknownKid
 		}
 	}
 	if key.Algorithm != "" && key.Algorithm != hdr.Algorithm {
-		return nil, errMalformed
+		return nil, ErrMalformed
 	}
 	var std jwt.Claims
 	var extra extraClaims
 	if err := t.Claims(key.Key, &std, &extra); err != nil {
-		return nil, errSignature
+		return nil, ErrSignature
 	}
 	if std.Expiry == nil {
-		return nil, errNoExpiry
+		return nil, ErrNoExpiry
 	}
 	err = std.ValidateWithLeeway(jwt.Expected{Issuer: a.cfg.Issuer, AnyAudience: jwt.Audience{a.cfg.Audience}, Time: now}, a.cfg.Leeway)
 	switch {
 	case err == nil:
 	case errors.Is(err, jwt.ErrInvalidIssuer):
-		return nil, errIssuer
+		return nil, ErrIssuer
 	case errors.Is(err, jwt.ErrInvalidAudience):
-		return nil, errAudience
+		return nil, ErrAudience
 	case errors.Is(err, jwt.ErrExpired):
-		return nil, errExpired
+		return nil, ErrExpired
 	case errors.Is(err, jwt.ErrNotValidYet):
-		return nil, errNotYetValid
+		return nil, ErrNotYetValid
 	default:
-		return nil, errMalformed
+		return nil, ErrMalformed
 	}
 	p := &Principal{ClientID: extra.ClientID, Expiry: std.Expiry.Time()}
 	p.OrgnrParent = firstNonEmpty(extra.OrgnrParent, extra.OrgnrParent2)
 	p.OrgnrChild = firstNonEmpty(extra.OrgnrChild, extra.OrgnrChild2)
 	p.OrgnrSupplier = firstNonEmpty(extra.OrgnrSupplier, extra.OrgnrSupp2)
 	if p.ClientID == "" {
-		return nil, errNoClientID
+		return nil, ErrNoClientID
 	}
+	p.Scopes = parseScopes(extra.Scope)
+	return p, nil
+}
+
+// parseScopes maps the scope claim (a space-separated string or an array of
+// strings) to the scopes this service knows; unknown names are ignored.
+func parseScopes(claim any) Scope {
 	var names []string
-	switch s := extra.Scope.(type) {
+	switch s := claim.(type) {
 	case string:
 		names = strings.Fields(s)
 	case []any:
@@ -332,12 +329,13 @@ func (a *Authenticator) verify(tok string, now time.Time) (*Principal, *authErro
 			}
 		}
 	}
+	var out Scope
 	for _, n := range names {
 		if sc, ok := ParseScope(n); ok {
-			p.Scopes |= sc
+			out |= sc
 		}
 	}
-	return p, nil
+	return out
 }
 
 func firstNonEmpty(a, b string) string {
@@ -349,41 +347,3 @@ func firstNonEmpty(a, b string) string {
 
 // Stats returns verified and refused token counts.
 func (a *Authenticator) Stats() (verified, refused int64) { return a.verified.Load(), a.refused.Load() }
-
-// bucket is a token bucket for one client_id.
-type bucket struct {
-	mu     sync.Mutex
-	rate   float64
-	burst  float64
-	tokens float64
-	last   time.Time
-}
-
-func newBucket(rate, burst float64, now time.Time) *bucket {
-	if burst < 1 {
-		burst = max(rate, 1)
-	}
-	return &bucket{rate: rate, burst: burst, tokens: burst, last: now}
-}
-
-// take removes one token; when none is left it returns how long to wait.
-func (b *bucket) take(now time.Time) (ok bool, retry time.Duration) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if el := now.Sub(b.last).Seconds(); el > 0 {
-		b.tokens = min(b.burst, b.tokens+el*b.rate)
-		b.last = now
-	}
-	if b.tokens >= 1 {
-		b.tokens--
-		return true, 0
-	}
-	return false, time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
-}
-
-func (e *authError) wwwAuthenticate() string {
-	if e.code == "unauthorized" {
-		return `Bearer realm="grunndata"`
-	}
-	return fmt.Sprintf(`Bearer realm="grunndata", error="invalid_token", error_description=%q`, e.msg)
-}

@@ -1,4 +1,4 @@
-package server
+package audit
 
 import (
 	"bytes"
@@ -12,11 +12,11 @@ import (
 
 func writeAuditRecords(t *testing.T, dir string, n int, maxBytes int64) {
 	t.Helper()
-	a, err := OpenAudit(AuditConfig{Dir: dir, MaxFileBytes: maxBytes})
+	a, err := Open(Config{Dir: dir, MaxFileBytes: maxBytes})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Principal{ClientID: "epj-1", OrgnrParent: "999999999"}
+	p := Caller{ClientID: "epj-1", OrgnrParent: "999999999"}
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
 		wg.Add(1)
@@ -26,7 +26,7 @@ func writeAuditRecords(t *testing.T, dir string, n int, maxBytes int64) {
 			if i%2 == 1 {
 				subject = []byte("28929999942")
 			}
-			if err := a.Record(&Entry{Principal: p, Route: "person-lookup", Subject: subject, Status: 200, Duration: time.Millisecond, Generation: "000001"}); err != nil {
+			if err := a.Record(&Entry{Caller: p, Route: "person-lookup", Subject: subject, Status: 200, Duration: time.Millisecond, Generation: "000001"}); err != nil {
 				t.Error(err)
 			}
 		}(i)
@@ -42,7 +42,7 @@ func TestAuditChainAndTampering(t *testing.T) {
 	writeAuditRecords(t, dir, 200, 4<<10) // small files: the chain crosses rotations
 	// Reopen and continue the chain.
 	writeAuditRecords(t, dir, 20, 4<<10)
-	n, err := VerifyAudit(dir)
+	n, err := Verify(dir)
 	if err != nil || n != 220 {
 		t.Fatalf("verify: %d records, %v", n, err)
 	}
@@ -51,7 +51,7 @@ func TestAuditChainAndTampering(t *testing.T) {
 		t.Fatalf("no rotation: %v", files)
 	}
 	var found int
-	SearchAudit(dir, []string{"28929999942"}, func(r *AuditRecord) bool {
+	Search(dir, []string{"28929999942"}, func(r *Record) bool {
 		if r.ClientID != "epj-1" || r.OrgnrParent != "999999999" || r.Route != "person-lookup" {
 			t.Fatalf("record %+v", r)
 		}
@@ -74,7 +74,7 @@ func TestAuditChainAndTampering(t *testing.T) {
 			lines := bytes.SplitAfter(b, []byte("\n"))
 			lines = edit(lines[:len(lines)-1])
 			os.WriteFile(p, bytes.Join(lines, nil), 0o600)
-			if _, err := VerifyAudit(d); err == nil {
+			if _, err := Verify(d); err == nil {
 				t.Fatal("tampering not detected")
 			}
 		})
@@ -99,7 +99,7 @@ func TestAuditChainAndTampering(t *testing.T) {
 			}
 			os.WriteFile(filepath.Join(d, f), b, 0o600)
 		}
-		if _, err := VerifyAudit(d); err == nil || !strings.Contains(err.Error(), "HEAD") {
+		if _, err := Verify(d); err == nil || !strings.Contains(err.Error(), "HEAD") {
 			t.Fatalf("truncation not detected: %v", err)
 		}
 	})
@@ -112,15 +112,15 @@ func BenchmarkAuditRecord(b *testing.B) {
 			name = "nosync"
 		}
 		b.Run(name, func(b *testing.B) {
-			a, err := OpenAudit(AuditConfig{Dir: b.TempDir(), NoSync: !sync})
+			a, err := Open(Config{Dir: b.TempDir(), NoSync: !sync})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer a.Close()
-			p := &Principal{ClientID: "epj-1"}
+			p := Caller{ClientID: "epj-1"}
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
-				e := Entry{Principal: p, Route: "person-lookup", Subject: []byte("01810050019"), Status: 200}
+				e := Entry{Caller: p, Route: "person-lookup", Subject: []byte("01810050019"), Status: 200}
 				for pb.Next() {
 					if err := a.Record(&e); err != nil {
 						b.Error(err)

@@ -1,0 +1,674 @@
+// Package audit is the durable, hash-chained audit log: who looked up which
+// person, when, by which route and under which number (the Normen question
+// "who looked this person up"), with verification of the chain and search.
+// It knows nothing of HTTP: a request's Entry carries the caller's fields,
+// and the server depends only on the Auditor interface, so another
+// implementation (a replicated stream) plugs in without touching handlers.
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/grunndata/grunndata/registry"
+)
+
+// The audit log answers the Normen question "who looked this person up".
+//
+// Every request that touches a person appends one JSON line to
+// DATADIR/audit/audit-NNNNNN.jsonl. Records are hash-chained: each carries
+// the SHA-256 of the previous record ("prev") and its own ("hash", over the
+// previous hash and the record up to the hash field), so a modified, deleted
+// or reordered record breaks the chain; HEAD holds the last sequence number
+// and hash, so a truncated tail is detected too. Files rotate by size; the
+// chain continues across files.
+//
+// Durability: records are group-committed. A request's response is written
+// only after the batch holding its record has been written and fsynced (the
+// log file, then HEAD). So once a client has an answer, its record survives
+// kill -9 and power loss; a crash may lose records of requests that were
+// never answered. If the log cannot be written the request fails with 503.
+
+// Auditor records audited requests. Record returns only once e is durable
+// (the caller answers the request after it) and an error when it cannot be
+// made durable (the caller must then fail the request). *Log is the
+// file-backed implementation.
+type Auditor interface {
+	Record(e *Entry) error
+	Close() error
+}
+
+var _ Auditor = (*Log)(nil)
+
+// Config configures the audit log.
+type Config struct {
+	// Dir holds the log files (DATADIR/audit).
+	Dir string
+	// MaxFileBytes rotates to a new file past this size.
+	MaxFileBytes int64
+	// NoSync skips fsync (benchmarks of the cost only; never in production).
+	NoSync bool
+	// Observe, when set, is called by the flusher after each batch with the
+	// time it took to write and fsync the log and HEAD, the number of
+	// records in it and the error that failed the log (nil: durable).
+	Observe func(d time.Duration, records int, err error)
+}
+
+// Record is one audited request as the log holds it.
+type Record struct {
+	Seq           uint64    `json:"seq"`
+	Time          time.Time `json:"time"`
+	ClientID      string    `json:"clientId"`
+	OrgnrParent   string    `json:"orgnrParent,omitempty"`
+	OrgnrChild    string    `json:"orgnrChild,omitempty"`
+	OrgnrSupplier string    `json:"orgnrSupplier,omitempty"`
+	Route         string    `json:"route"`
+	Subjects      []string  `json:"subjects"`
+	Asked         []string  `json:"asked,omitempty"`
+	Status        int       `json:"status"`
+	DurationUs    int64     `json:"durationUs"`
+	Generation    string    `json:"generation,omitempty"`
+	Prev          string    `json:"prev"`
+	Hash          string    `json:"hash"`
+}
+
+// ErrUnavailable reports that an audit record could not be made durable.
+var ErrUnavailable = errors.New("audit log unavailable")
+
+// Log is the append-only audit log writer.
+type Log struct {
+	cfg Config
+	mu  sync.Mutex
+	// guarded by mu
+	cond     *sync.Cond
+	pending  []byte
+	nextSeq  uint64
+	lastHash [32]byte
+	batch    uint64 // batch the next record joins
+	durable  uint64 // highest durable batch
+	failed   error
+	closed   bool
+	// flusher only
+	f        *os.File
+	fileNo   int
+	fileSize int64
+	head     *os.File
+	done     chan struct{}
+}
+
+const auditHead = "HEAD"
+
+func auditFileName(n int) string { return fmt.Sprintf("audit-%06d.jsonl", n) }
+
+// Open opens (or creates) the audit log in cfg.Dir and continues its
+// chain.
+func Open(cfg Config) (*Log, error) {
+	if cfg.MaxFileBytes <= 0 {
+		cfg.MaxFileBytes = 256 << 20
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create audit directory: %w", err)
+	}
+	a := &Log{cfg: cfg, nextSeq: 1, batch: 1, done: make(chan struct{})}
+	a.cond = sync.NewCond(&a.mu)
+	files, err := auditFiles(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) > 0 {
+		// Continue after the last complete record; a torn last line (a crash
+		// mid-write of a batch nobody was answered for) is cut off.
+		last := files[len(files)-1]
+		seq, hash, size, err := lastRecord(filepath.Join(cfg.Dir, last))
+		if err != nil {
+			return nil, err
+		}
+		if seq == 0 && len(files) > 1 {
+			seq, hash, _, err = lastRecord(filepath.Join(cfg.Dir, files[len(files)-2]))
+			if err != nil {
+				return nil, err
+			}
+		}
+		a.nextSeq, a.lastHash = seq+1, hash
+		a.fileNo, _ = strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(last, "audit-"), ".jsonl"))
+		if a.f, err = os.OpenFile(filepath.Join(cfg.Dir, last), os.O_RDWR, 0o600); err != nil {
+			return nil, err
+		}
+		if err := a.f.Truncate(size); err != nil {
+			return nil, err
+		}
+		if _, err := a.f.Seek(size, 0); err != nil {
+			return nil, err
+		}
+		a.fileSize = size
+	} else if err := a.rotate(); err != nil {
+		return nil, err
+	}
+	if a.head, err = os.OpenFile(filepath.Join(cfg.Dir, auditHead), os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+		return nil, err
+	}
+	go a.flusher()
+	return a, nil
+}
+
+func auditFiles(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "audit-") && strings.HasSuffix(e.Name(), ".jsonl") {
+			out = append(out, e.Name())
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// lastRecord returns the last complete record's seq and hash and the byte
+// size up to its end.
+func lastRecord(p string) (seq uint64, hash [32]byte, size int64, err error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return 0, hash, 0, err
+	}
+	end := bytes.LastIndexByte(b, '\n')
+	if end < 0 {
+		return 0, hash, 0, nil
+	}
+	b = b[:end+1]
+	start := bytes.LastIndexByte(b[:end], '\n') + 1
+	var r Record
+	if err := json.Unmarshal(b[start:end], &r); err != nil {
+		return 0, hash, 0, fmt.Errorf("audit log %s: last record: %w", p, err)
+	}
+	h, err := hex.DecodeString(r.Hash)
+	if err != nil || len(h) != 32 {
+		return 0, hash, 0, fmt.Errorf("audit log %s: last record has a bad hash", p)
+	}
+	copy(hash[:], h)
+	return r.Seq, hash, int64(len(b)), nil
+}
+
+func (a *Log) rotate() error {
+	if a.f != nil {
+		if err := a.f.Close(); err != nil {
+			return err
+		}
+	}
+	a.fileNo++
+	f, err := os.OpenFile(filepath.Join(a.cfg.Dir, auditFileName(a.fileNo)), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("rotate audit log: %w", err)
+	}
+	a.f, a.fileSize = f, 0
+	return syncDirPath(a.cfg.Dir)
+}
+
+func syncDirPath(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Caller is who made an audited request: the HelseID client and the
+// organisations it acts for.
+type Caller struct {
+	ClientID      string
+	OrgnrParent   string
+	OrgnrChild    string
+	OrgnrSupplier string
+}
+
+// Entry is what a request contributes to its record.
+type Entry struct {
+	Caller Caller
+	Route  string
+	// Subject is the person answered: their current number (the record is
+	// the only place it is written). Subjects are the persons of a request
+	// about many (bulk, search, feed pages).
+	Subject  []byte
+	Subjects [][]byte
+	// Asked is the number the caller sent when it is not Subject (an old
+	// D-number, say); AskedAll lists those of a bulk request. Numbers equal
+	// to a subject are left out.
+	Asked      []byte
+	AskedAll   [][]byte
+	Status     int
+	Duration   time.Duration
+	Generation string
+}
+
+// Record appends e and waits until it is durable. It returns
+// ErrUnavailable when the log cannot be written (the caller must then fail
+// the request).
+func (a *Log) Record(e *Entry) error {
+	a.mu.Lock()
+	if a.failed != nil || a.closed {
+		a.mu.Unlock()
+		return ErrUnavailable
+	}
+	start := len(a.pending)
+	p := a.pending
+	p = append(p, `{"seq":`...)
+	p = strconv.AppendUint(p, a.nextSeq, 10)
+	p = append(p, `,"time":"`...)
+	p = time.Now().UTC().AppendFormat(p, time.RFC3339Nano)
+	p = append(p, `","clientId":`...)
+	p = appendJSONString(p, e.Caller.ClientID)
+	if e.Caller.OrgnrParent != "" {
+		p = append(p, `,"orgnrParent":`...)
+		p = appendJSONString(p, e.Caller.OrgnrParent)
+	}
+	if e.Caller.OrgnrChild != "" {
+		p = append(p, `,"orgnrChild":`...)
+		p = appendJSONString(p, e.Caller.OrgnrChild)
+	}
+	if e.Caller.OrgnrSupplier != "" {
+		p = append(p, `,"orgnrSupplier":`...)
+		p = appendJSONString(p, e.Caller.OrgnrSupplier)
+	}
+	p = append(p, `,"route":`...)
+	p = appendJSONString(p, e.Route)
+	p = append(p, `,"subjects":[`...)
+	if len(e.Subject) > 0 {
+		p = append(p, '"')
+		p = append(p, e.Subject...) // digits only: validated before auditing
+		p = append(p, '"')
+	}
+	for i, sub := range e.Subjects {
+		if i > 0 || len(e.Subject) > 0 {
+			p = append(p, ',')
+		}
+		p = append(p, '"')
+		p = append(p, sub...)
+		p = append(p, '"')
+	}
+	p = append(p, ']')
+	asked := len(e.Asked) > 0 && !bytes.Equal(e.Asked, e.Subject)
+	if asked || len(e.AskedAll) > 0 {
+		p = append(p, `,"asked":[`...)
+		if asked {
+			p = append(p, '"')
+			p = append(p, e.Asked...)
+			p = append(p, '"')
+		}
+		for i, a := range e.AskedAll {
+			if i > 0 || asked {
+				p = append(p, ',')
+			}
+			p = append(p, '"')
+			p = append(p, a...)
+			p = append(p, '"')
+		}
+		p = append(p, ']')
+	}
+	p = append(p, `,"status":`...)
+	p = strconv.AppendInt(p, int64(e.Status), 10)
+	p = append(p, `,"durationUs":`...)
+	p = strconv.AppendInt(p, e.Duration.Microseconds(), 10)
+	if e.Generation != "" {
+		p = append(p, `,"generation":`...)
+		p = appendJSONString(p, e.Generation)
+	}
+	p = append(p, `,"prev":"`...)
+	p = hex.AppendEncode(p, a.lastHash[:])
+	p = append(p, '"')
+	h := sha256.New()
+	h.Write(a.lastHash[:])
+	h.Write(p[start:])
+	h.Sum(a.lastHash[:0])
+	p = append(p, `,"hash":"`...)
+	p = hex.AppendEncode(p, a.lastHash[:])
+	p = append(p, "\"}\n"...)
+	a.pending = p
+	a.nextSeq++
+	mine := a.batch
+	a.cond.Broadcast() // wake the flusher
+	for a.durable < mine && a.failed == nil {
+		a.cond.Wait()
+	}
+	err := a.failed
+	a.mu.Unlock()
+	if err != nil {
+		return ErrUnavailable
+	}
+	return nil
+}
+
+func appendJSONString(dst []byte, s string) []byte { return registry.AppendJSONString(dst, s) }
+
+// flusher writes and fsyncs pending records, one batch at a time.
+func (a *Log) flusher() {
+	defer close(a.done)
+	var buf []byte
+	var headBuf []byte
+	a.mu.Lock()
+	flushedSeq := a.nextSeq - 1
+	a.mu.Unlock()
+	for {
+		a.mu.Lock()
+		for len(a.pending) == 0 && !a.closed {
+			a.cond.Wait()
+		}
+		if len(a.pending) == 0 && a.closed {
+			a.mu.Unlock()
+			return
+		}
+		buf, a.pending = a.pending, buf[:0]
+		batch := a.batch
+		a.batch++
+		lastSeq := a.nextSeq - 1
+		headBuf = append(headBuf[:0], strconv.FormatUint(lastSeq, 10)...)
+		headBuf = append(headBuf, ' ')
+		headBuf = hex.AppendEncode(headBuf, a.lastHash[:])
+		headBuf = append(headBuf, '\n')
+		a.mu.Unlock()
+
+		start := time.Now()
+		err := a.write(buf, headBuf)
+		if a.cfg.Observe != nil {
+			a.cfg.Observe(time.Since(start), int(lastSeq-flushedSeq), err)
+		}
+		flushedSeq = lastSeq
+		a.mu.Lock()
+		if err != nil {
+			a.failed = fmt.Errorf("%w: %v", ErrUnavailable, err)
+		} else {
+			a.durable = batch
+		}
+		a.cond.Broadcast()
+		a.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (a *Log) write(buf, head []byte) error {
+	if a.fileSize > 0 && a.fileSize+int64(len(buf)) > a.cfg.MaxFileBytes {
+		if err := a.rotate(); err != nil {
+			return err
+		}
+	}
+	if _, err := a.f.Write(buf); err != nil {
+		return err
+	}
+	a.fileSize += int64(len(buf))
+	if !a.cfg.NoSync {
+		if err := a.f.Sync(); err != nil {
+			return err
+		}
+	}
+	if _, err := a.head.WriteAt(append(head, strings.Repeat(" ", 100-len(head))...), 0); err != nil {
+		return err
+	}
+	if !a.cfg.NoSync {
+		return a.head.Sync()
+	}
+	return nil
+}
+
+// Close flushes and closes the log.
+func (a *Log) Close() error {
+	a.mu.Lock()
+	a.closed = true
+	a.cond.Broadcast()
+	a.mu.Unlock()
+	<-a.done
+	err1 := a.f.Close()
+	err2 := a.head.Close()
+	return errors.Join(err1, err2)
+}
+
+// Verify checks the whole chain in dir: sequence numbers, prev links,
+// hashes and HEAD. It returns the number of records and the first problem.
+//
+// The log may run ahead of HEAD (a crash between the log's fsync and HEAD's)
+// and its last line may be torn (a crash mid-write of a batch no client was
+// answered for); both are accepted. A log that ends before the record HEAD
+// names has lost records.
+func Verify(dir string) (int64, error) {
+	files, err := auditFiles(dir)
+	if err != nil {
+		return 0, err
+	}
+	headSeq, headHash, err := readAuditHead(dir)
+	if err != nil {
+		return 0, err
+	}
+	var prev [32]byte
+	var n int64
+	var seq uint64
+	headSeen := headSeq == 0
+	for fi, name := range files {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			return n, err
+		}
+		br := bufio.NewReaderSize(f, 1<<20)
+		line := 0
+		for {
+			b, rerr := br.ReadSlice('\n')
+			if rerr == bufio.ErrBufferFull {
+				f.Close()
+				return n, fmt.Errorf("%s line %d: record too long", name, line+1)
+			}
+			if rerr != nil && rerr != io.EOF {
+				f.Close()
+				return n, rerr
+			}
+			if rerr == io.EOF {
+				if len(b) > 0 && fi != len(files)-1 {
+					f.Close()
+					return n, fmt.Errorf("%s line %d: incomplete record inside the log", name, line+1)
+				}
+				break // a torn tail of the last file is ignored
+			}
+			line++
+			b = b[:len(b)-1]
+			i := bytes.LastIndex(b, []byte(`,"hash":"`))
+			if i < 0 || len(b) != i+len(`,"hash":"`)+64+2 {
+				f.Close()
+				return n, fmt.Errorf("%s line %d: no hash field", name, line)
+			}
+			var r Record
+			if err := json.Unmarshal(b, &r); err != nil {
+				f.Close()
+				return n, fmt.Errorf("%s line %d: %w", name, line, err)
+			}
+			if r.Seq != seq+1 {
+				f.Close()
+				return n, fmt.Errorf("%s line %d: sequence %d follows %d (a record is missing or out of order)", name, line, r.Seq, seq)
+			}
+			if r.Prev != hex.EncodeToString(prev[:]) {
+				f.Close()
+				return n, fmt.Errorf("%s line %d (seq %d): chain broken: prev does not match the previous record", name, line, r.Seq)
+			}
+			h := sha256.New()
+			h.Write(prev[:])
+			h.Write(b[:i])
+			h.Sum(prev[:0])
+			if r.Hash != hex.EncodeToString(prev[:]) {
+				f.Close()
+				return n, fmt.Errorf("%s line %d (seq %d): hash mismatch: the record was modified", name, line, r.Seq)
+			}
+			seq = r.Seq
+			n++
+			if seq == headSeq {
+				if r.Hash != headHash {
+					f.Close()
+					return n, fmt.Errorf("record %d does not match HEAD: the log was rewritten", seq)
+				}
+				headSeen = true
+			}
+		}
+		f.Close()
+	}
+	if !headSeen {
+		return n, fmt.Errorf("HEAD names record %d but the log ends at %d: records were removed from the end", headSeq, seq)
+	}
+	return n, nil
+}
+
+func readAuditHead(dir string) (uint64, string, error) {
+	hb, err := os.ReadFile(filepath.Join(dir, auditHead))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return 0, "", nil
+		}
+		return 0, "", fmt.Errorf("read HEAD: %w", err)
+	}
+	fields := strings.Fields(string(hb))
+	if len(fields) == 0 {
+		return 0, "", nil
+	}
+	if len(fields) != 2 {
+		return 0, "", errors.New("audit HEAD is malformed")
+	}
+	seq, err := strconv.ParseUint(fields[0], 10, 64)
+	if err != nil {
+		return 0, "", errors.New("audit HEAD is malformed")
+	}
+	return seq, fields[1], nil
+}
+
+// Search calls fn for each record naming any of numbers, as a subject
+// (the person answered) or as the number asked. Pass every number of the
+// person (PersonNumbers) to find every access to them. The log links
+// numbers too: a lookup by an old number records the person answered under
+// their current number with the number asked, so the numbers linked to the
+// given ones by such records are searched as well (this finds the accesses
+// when the generation, which lists a person's numbers, cannot be read).
+func Search(dir string, numbers []string, fn func(r *Record) bool) error {
+	files, err := auditFiles(dir)
+	if err != nil {
+		return err
+	}
+	// Pass 1: the links (subject, asked) of single-person records.
+	links := map[string][]string{}
+	err = scanAudit(dir, files, [][]byte{[]byte(`"asked":[`)}, func(r *Record) bool {
+		if len(r.Subjects) == 1 {
+			for _, a := range r.Asked {
+				links[r.Subjects[0]] = append(links[r.Subjects[0]], a)
+				links[a] = append(links[a], r.Subjects[0])
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	queue := append([]string(nil), numbers...)
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		if want[n] {
+			continue
+		}
+		want[n] = true
+		queue = append(queue, links[n]...)
+	}
+	var needles [][]byte
+	for n := range want {
+		needles = append(needles, []byte(`"`+n+`"`))
+	}
+	// Pass 2: the records naming any of them.
+	return scanAudit(dir, files, needles, func(r *Record) bool {
+		for _, s := range r.Subjects {
+			if want[s] {
+				return fn(r)
+			}
+		}
+		for _, s := range r.Asked {
+			if want[s] {
+				return fn(r)
+			}
+		}
+		return true
+	})
+}
+
+// scanAudit decodes the records of files that contain any of needles and
+// calls fn until it returns false.
+func scanAudit(dir string, files []string, needles [][]byte, fn func(r *Record) bool) error {
+	for _, name := range files {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<26)
+		for sc.Scan() {
+			hit := false
+			for _, nd := range needles {
+				if bytes.Contains(sc.Bytes(), nd) {
+					hit = true
+					break
+				}
+			}
+			if !hit {
+				continue
+			}
+			var r Record
+			if json.Unmarshal(sc.Bytes(), &r) != nil {
+				continue
+			}
+			if !fn(&r) {
+				f.Close()
+				return nil
+			}
+		}
+		f.Close()
+		if err := sc.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PersonNumbers returns every number of the person n names in generation v
+// (current first; from the stored person record, which lists the numbers
+// the person has had), or just n when v does not hold them.
+func PersonNumbers(v registry.View, n registry.NIN) []string {
+	k := registry.PersonKey(n)
+	val, err := v.Get(nil, &k)
+	if err != nil {
+		return []string{string(n[:])}
+	}
+	_, full, _, err := registry.DecodeValue(val)
+	if err != nil {
+		return []string{string(n[:])}
+	}
+	var out []string
+	seen := map[registry.NIN]bool{}
+	registry.EachPersonNumber(full, func(o registry.NIN) bool {
+		if !seen[o] {
+			seen[o] = true
+			out = append(out, string(o[:]))
+		}
+		return true
+	})
+	if !seen[n] {
+		out = append(out, string(n[:]))
+	}
+	return out
+}
