@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -357,4 +358,55 @@ func BenchmarkAuthenticateCached(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestTokenCacheSecondLevel: cached tokens sharing a slot of the lock-free
+// front (600 tokens in 4096 slots: about 40 pairs share one) are all
+// answered from the cache, each with its own principal, without verifying a
+// signature again; when the cache is full, tokens are verified again rather
+// than refused.
+func TestTokenCacheSecondLevel(t *testing.T) {
+	ti := authtest.NewIssuer(t)
+	const n = 600
+	a := ti.Authenticator(t, nil)
+	small := ti.Authenticator(t, func(c *auth.Config) { c.CacheEntries = 100 })
+	hdrs := make([][]byte, n)
+	first := make([]*auth.Principal, n)
+	for i := range hdrs {
+		id := "client-" + strconv.Itoa(i)
+		hdrs[i] = []byte("Bearer " + ti.Token(t, func(o *authtest.TokenOpts) { o.ClientID = id }))
+		p, err := a.Authenticate(hdrs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		first[i] = p
+	}
+	for round := 0; round < 2; round++ {
+		for i, h := range hdrs {
+			p, err := a.Authenticate(h)
+			if err != nil || p != first[i] || p.ClientID != "client-"+strconv.Itoa(i) {
+				t.Fatalf("round %d token %d: %v %v", round, i, p, err)
+			}
+		}
+	}
+	if v, r := a.Stats(); v != n || r != 0 {
+		t.Fatalf("%d verified, %d refused; want %d, 0", v, r, n)
+	}
+	for _, h := range hdrs[:300] {
+		if _, err := small.Authenticate(h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, h := range hdrs[:300] {
+		if _, err := small.Authenticate(h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Every token expires at once, cached in the front or only behind it.
+	ti.Now = ti.Now.Add(2 * time.Hour)
+	for i, h := range hdrs {
+		if _, err := a.Authenticate(h); err != auth.ErrExpired {
+			t.Fatalf("token %d after expiry: %v", i, err)
+		}
+	}
 }
