@@ -139,8 +139,10 @@ func TokenErrors() []*Error {
 //
 // The cache has two levels. front is direct-mapped by the hash and read
 // without a lock: a cached check is one atomic load of a slot no request
-// writes (measured in docs/benchmarks.md, "Token cache"; a read lock there
-// made every request of every core write the lock's cache line). Behind it
+// writes. (A read lock there made every request of every core write the
+// lock's cache line: 3.6 % of the CPU of BenchmarkAuthenticateCached at
+// -cpu 2 in a profile of 2026-12-02, with SHA-256 of the token at 78 %;
+// gone from the profile without it.) Behind it
 // the map under mu holds every verified token (up to CacheEntries), so two
 // tokens sharing a slot are not verified again, only moved to the front.
 type Authenticator struct {
