@@ -74,19 +74,20 @@ func TestCrashChild(t *testing.T) {
 	}
 	bcfg := index.DefaultBuilderConfig(dir)
 	bcfg.SortBytes, bcfg.TableBytes = 16<<10, 32<<10
+	var active string
 	activate := func(id string) {
 		say("begin %s", id)
 		if r.IntN(2) == 0 {
 			if _, err := s.ActivateWith(id, index.ActivateOptions{Durable: true}); err != nil {
 				t.Fatal(err)
 			}
-		} else if err := index.WriteActive(dir, id); err != nil {
+		} else if err := index.WriteActiveIf(dir, active, id); err != nil {
 			t.Fatal(err)
 		}
 		say("done %s", id)
 	}
 	for {
-		active, _ := index.ReadActive(dir)
+		active, _ = index.ReadActive(dir)
 		if g := s.Active(); active != "" && (g == nil || g.ID() != active) {
 			if _, err := s.Activate(active); err != nil { // as a server following ACTIVE
 				t.Fatal(err)
@@ -148,7 +149,7 @@ func TestCrashChild(t *testing.T) {
 				if _, err := s.Rollback(index.ActivateOptions{}); err != nil {
 					t.Fatal(err)
 				}
-			} else if err := index.WriteRollback(dir, c[0]); err != nil {
+			} else if err := index.WriteRollbackIf(dir, active, c[0]); err != nil {
 				t.Fatal(err)
 			}
 			say("done %s", c[0])

@@ -45,56 +45,89 @@ func lockDataDir(dir string) (unlock func(), err error) {
 	return func() { f.Close() }, nil
 }
 
-// WriteActive durably makes id the active generation of dir and pushes it on
-// the activation history. The history is written first and ACTIVE second,
-// each with write-temp, fsync, rename and fsync of the directory, so a crash
-// leaves either the old pointer (and a history entry that ReadHistory drops
-// because ACTIVE does not name it) or the new one with its history.
+// ErrActiveChanged is the error of a compare-and-set of the active pointer
+// (WriteActiveIf, WriteRollbackIf) that found another generation active
+// than the caller expected: an activation, rollback, load or delta made
+// meanwhile, which the caller's write would have silently undone. Nothing
+// is written; the caller's generation stays on disk for the operator.
+var ErrActiveChanged = errors.New("the active generation changed")
+
+// WriteActive durably makes id the active generation of dir, whatever is
+// active, and pushes it on the activation history. It is for setting up a
+// data directory (tests, tools); an activation that decided on what was
+// active uses WriteActiveIf.
 func WriteActive(dir, id string) error {
-	if !validGenID(id) {
-		return fmt.Errorf("%q is not a generation id", id)
-	}
-	unlock, err := lockDataDir(dir)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	h, err := readHistoryLocked(dir)
-	if err != nil {
-		return err
-	}
-	if len(h) == 0 || h[len(h)-1].Generation != id {
-		h = append(h, HistoryEntry{Generation: id, At: time.Now().UTC()})
-	}
-	return writePointer(dir, id, h)
+	return swapPointer(dir, nil, id, false)
 }
 
-// WriteRollback durably makes id the active generation of dir by popping the
-// history down to the last activation of id (or pushing id when the history
-// does not hold it), so that a second rollback goes further back.
-func WriteRollback(dir, id string) error {
-	if !validGenID(id) {
-		return fmt.Errorf("%q is not a generation id", id)
+// WriteActiveIf durably makes next the active generation of dir and pushes
+// it on the activation history, if and only if expect ("" for none) is the
+// active generation; otherwise it writes nothing and returns an error
+// wrapping ErrActiveChanged that names both. The check and the write are
+// made under the data-directory lock, so of two callers expecting the same
+// generation exactly one succeeds, whichever process each runs in.
+//
+// The history is written first and ACTIVE second, each with write-temp,
+// fsync, rename and fsync of the directory, so a crash leaves either the
+// old pointer (and a history entry that ReadHistory drops because ACTIVE
+// does not name it) or the new one with its history.
+func WriteActiveIf(dir, expect, next string) error {
+	return swapPointer(dir, &expect, next, false)
+}
+
+// WriteRollbackIf is WriteActiveIf for a rollback: it pops the history down
+// to the last activation of next (or pushes next when the history does not
+// hold it), so that a second rollback goes further back.
+func WriteRollbackIf(dir, expect, next string) error {
+	return swapPointer(dir, &expect, next, true)
+}
+
+// swapPointer writes next as the active generation of dir under the data
+// directory lock, if expect is nil or names the active generation.
+func swapPointer(dir string, expect *string, next string, rollback bool) error {
+	if !validGenID(next) {
+		return fmt.Errorf("%q is not a generation id", next)
 	}
 	unlock, err := lockDataDir(dir)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	if expect != nil {
+		now, err := ReadActive(dir)
+		if err != nil {
+			return err
+		}
+		if now != *expect {
+			return fmt.Errorf("%w: %s is active, not %s", ErrActiveChanged, noneIfEmpty(now), noneIfEmpty(*expect))
+		}
+	}
 	h, err := readHistoryLocked(dir)
 	if err != nil {
 		return err
+	}
+	if !rollback {
+		if len(h) == 0 || h[len(h)-1].Generation != next {
+			h = append(h, HistoryEntry{Generation: next, At: time.Now().UTC()})
+		}
+		return writePointer(dir, next, h)
 	}
 	if len(h) > 0 {
 		h = h[:len(h)-1] // the generation rolled back from
 	}
-	i := lastIndex(h, id)
-	if i >= 0 {
+	if i := lastIndex(h, next); i >= 0 {
 		h = h[:i+1]
 	} else {
-		h = append(h, HistoryEntry{Generation: id, At: time.Now().UTC()})
+		h = append(h, HistoryEntry{Generation: next, At: time.Now().UTC()})
 	}
-	return writePointer(dir, id, h)
+	return writePointer(dir, next, h)
+}
+
+func noneIfEmpty(id string) string {
+	if id == "" {
+		return "none"
+	}
+	return id
 }
 
 func writePointer(dir, id string, h []HistoryEntry) error {

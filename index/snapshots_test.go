@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -50,14 +51,14 @@ func TestHistoryAndRollback(t *testing.T) {
 		t.Fatalf("candidates %v", c)
 	}
 	// Rollback walks back: g3 → g2 → g1, then nothing is left.
-	if err := index.WriteRollback(dir, g2); err != nil {
+	if err := index.WriteRollbackIf(dir, g3, g2); err != nil {
 		t.Fatal(err)
 	}
 	mustActive(t, dir, g2)
 	if c := candidates(t, dir); !slices.Equal(c, []string{g1}) {
 		t.Fatalf("after one rollback: %v", c)
 	}
-	if err := index.WriteRollback(dir, g1); err != nil {
+	if err := index.WriteRollbackIf(dir, g2, g1); err != nil {
 		t.Fatal(err)
 	}
 	if c := candidates(t, dir); len(c) != 0 {
@@ -494,4 +495,48 @@ func TestPruneRemovesDeadBuilds(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(snaps, live.ID()+".tmp")); err != nil {
 		t.Fatalf("prune removed a running build: %v", err)
 	}
+}
+
+// TestWriteActiveIf: the compare-and-set of the active pointer. Of several
+// writers expecting the same generation exactly one wins; the others get
+// ErrActiveChanged and change nothing, in ACTIVE or the history.
+func TestWriteActiveIf(t *testing.T) {
+	dir := t.TempDir()
+	g1, g2, g3, g4 := buildGen(t, dir, 10, "a"), buildGen(t, dir, 10, "b"), buildGen(t, dir, 10, "c"), buildGen(t, dir, 10, "d")
+	if err := index.WriteActiveIf(dir, g1, g2); !errors.Is(err, index.ErrActiveChanged) {
+		t.Fatalf("expecting %s with nothing active: %v", g1, err)
+	}
+	if err := index.WriteActiveIf(dir, "", g1); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i, g := range []string{g2, g3, g4} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = index.WriteActiveIf(dir, g1, g)
+		}()
+	}
+	wg.Wait()
+	won := ""
+	for i, err := range errs {
+		switch {
+		case err == nil && won == "":
+			won = []string{g2, g3, g4}[i]
+		case err == nil:
+			t.Fatalf("two writers expecting %s both won: %v", g1, errs)
+		case !errors.Is(err, index.ErrActiveChanged) || !strings.Contains(err.Error(), "not "+g1):
+			t.Fatalf("loser: %v", err)
+		}
+	}
+	mustActive(t, dir, won)
+	h, _ := index.ReadHistory(dir)
+	if len(h) != 2 || h[0].Generation != g1 || h[1].Generation != won {
+		t.Fatalf("history %+v, want %s, %s", h, g1, won)
+	}
+	if err := index.WriteRollbackIf(dir, won, g1); err != nil {
+		t.Fatal(err)
+	}
+	mustActive(t, dir, g1)
 }

@@ -347,11 +347,14 @@ func (s *Store) Activations() int64 { return s.activations.Load() }
 
 // ActivateOptions says how Store.ActivateWith activates.
 type ActivateOptions struct {
-	// Durable also writes the data directory's pointer (WriteActive, or
-	// WriteRollback with Rollback) once the new generation is verified,
+	// Durable also writes the data directory's pointer (WriteActiveIf, or
+	// WriteRollbackIf with Rollback) once the new generation is verified,
 	// open and warm, and before the swap: a failure to write leaves the
 	// old generation serving, and a crash after the write restarts on the
-	// new one.
+	// new one. The write is a compare-and-set against the pointer read when
+	// the activation started: when a load, delta, CLI or other activation
+	// changed it meanwhile, the activation fails with ErrActiveChanged
+	// rather than undo that change.
 	Durable bool
 	// Rollback records the activation as a rollback in the history.
 	Rollback bool
@@ -367,6 +370,10 @@ type ActivateOptions struct {
 type ActivationReport struct {
 	Generation string
 	Previous   string // "" when none was active
+	// Replaced is, for a durable activation, the generation the data
+	// directory's ACTIVE pointer named before the write ("" for none); it
+	// can differ from Previous while this process follows the pointer.
+	Replaced   string
 	Rollback   bool
 	NoOp       bool // the generation was already active
 	At         time.Time
@@ -394,7 +401,14 @@ func (s *Store) Activate(id string) (ActivationReport, error) {
 func (s *Store) ActivateWith(id string, opts ActivateOptions) (ActivationReport, error) {
 	s.actMu.Lock()
 	defer s.actMu.Unlock()
-	return s.activateLocked(id, opts)
+	var expect string
+	if opts.Durable {
+		var err error
+		if expect, err = ReadActive(s.cfg.Dir); err != nil {
+			return ActivationReport{Generation: id, Rollback: opts.Rollback, At: time.Now()}, err
+		}
+	}
+	return s.activateLocked(id, expect, opts)
 }
 
 // Follow activates the generation the data directory's ACTIVE pointer
@@ -417,16 +431,22 @@ func (s *Store) Follow(opts ActivateOptions) (id string, swapped bool, rep Activ
 		return id, false, rep, nil
 	}
 	opts.Durable, opts.Rollback = false, false
-	rep, err = s.activateLocked(id, opts)
+	rep, err = s.activateLocked(id, "", opts)
 	return id, err == nil, rep, err
 }
 
 // Rollback activates, durably, the newest earlier generation of the
 // activation history that verifies and opens (see RollbackCandidates), and
-// pops the history down to it.
+// pops the history down to it. It fails with ErrActiveChanged, trying no
+// further candidate, when the pointer changed since the candidates were
+// read.
 func (s *Store) Rollback(opts ActivateOptions) (ActivationReport, error) {
 	s.actMu.Lock()
 	defer s.actMu.Unlock()
+	expect, err := ReadActive(s.cfg.Dir)
+	if err != nil {
+		return ActivationReport{}, err
+	}
 	cands, err := RollbackCandidates(s.cfg.Dir)
 	if err != nil {
 		return ActivationReport{}, err
@@ -437,9 +457,9 @@ func (s *Store) Rollback(opts ActivateOptions) (ActivationReport, error) {
 		if g := s.active.Load(); g != nil && g.id == c {
 			continue
 		}
-		rep, err := s.activateLocked(c, opts)
-		if err == nil {
-			return rep, nil
+		rep, err := s.activateLocked(c, expect, opts)
+		if err == nil || errors.Is(err, ErrActiveChanged) {
+			return rep, err
 		}
 		s.log.Error("rollback candidate refused", "generation", c, "err", err)
 		errs = append(errs, err)
@@ -453,8 +473,13 @@ func (s *Store) Rollback(opts ActivateOptions) (ActivationReport, error) {
 // errClosed reports an activation after Close.
 var errClosed = errors.New("store closed")
 
-func (s *Store) activateLocked(id string, opts ActivateOptions) (ActivationReport, error) {
+// activateLocked activates id; when opts.Durable, it writes the pointer if
+// it still names expect.
+func (s *Store) activateLocked(id, expect string, opts ActivateOptions) (ActivationReport, error) {
 	rep := ActivationReport{Generation: id, Rollback: opts.Rollback, At: time.Now()}
+	if opts.Durable {
+		rep.Replaced = expect
+	}
 	if s.closed {
 		return rep, errClosed
 	}
@@ -466,11 +491,9 @@ func (s *Store) activateLocked(id string, opts ActivateOptions) (ActivationRepor
 		rep.Previous = cur.id
 		if cur.id == id {
 			rep.NoOp = true
-			if opts.Durable {
-				if a, err := ReadActive(s.cfg.Dir); err != nil || a != id {
-					if err := s.writePointer(id, opts); err != nil {
-						return rep, err
-					}
+			if opts.Durable && expect != id {
+				if err := s.writePointer(expect, id, opts); err != nil {
+					return rep, err
 				}
 			}
 			return rep, nil
@@ -523,7 +546,7 @@ func (s *Store) activateLocked(id string, opts ActivateOptions) (ActivationRepor
 	}
 	if opts.Durable {
 		start = time.Now()
-		if err := s.writePointer(id, opts); err != nil {
+		if err := s.writePointer(expect, id, opts); err != nil {
 			g.Release()
 			return rep, err
 		}
@@ -571,11 +594,11 @@ func (s *Store) activateLocked(id string, opts ActivateOptions) (ActivationRepor
 	return rep, nil
 }
 
-func (s *Store) writePointer(id string, opts ActivateOptions) error {
+func (s *Store) writePointer(expect, id string, opts ActivateOptions) error {
 	if opts.Rollback {
-		return WriteRollback(s.cfg.Dir, id)
+		return WriteRollbackIf(s.cfg.Dir, expect, id)
 	}
-	return WriteActive(s.cfg.Dir, id)
+	return WriteActiveIf(s.cfg.Dir, expect, id)
 }
 
 func (s *Store) logActivation(r ActivationReport) {

@@ -3,6 +3,7 @@ package loader
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	json "github.com/goccy/go-json"
 	"log/slog"
@@ -227,15 +228,15 @@ func RunDelta(ctx context.Context, cfg Config) (rep Report, err error) {
 	if !cfg.Activate {
 		return rep, nil
 	}
-	// A load or another delta may have activated a generation meanwhile;
-	// activating ours would silently drop its changes.
-	if now, err := index.ReadActive(cfg.DataDir); err != nil {
-		return rep, err
-	} else if now != parent {
-		return rep, fmt.Errorf("the active generation changed from %s to %s while the delta was applied; generation %s is built but not activated",
-			parent, now, b.ID())
-	}
-	if err := index.WriteActive(cfg.DataDir, b.ID()); err != nil {
+	// A load, another delta, an activation or a rollback may have changed
+	// the active generation meanwhile; activating ours would silently drop
+	// that change. The compare-and-set under the data-directory lock
+	// refuses then (index.ErrActiveChanged), and the generation stays built.
+	if err := index.WriteActiveIf(cfg.DataDir, parent, b.ID()); err != nil {
+		if errors.Is(err, index.ErrActiveChanged) {
+			return rep, fmt.Errorf("the delta on generation %s is not activated: %w; generation %s is built (activate it with `grunndata snapshots activate %s` only to drop the other change)",
+				parent, err, b.ID(), b.ID())
+		}
 		return rep, fmt.Errorf("activate generation %s: %w", b.ID(), err)
 	}
 	rep.Activated = true

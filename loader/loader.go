@@ -317,7 +317,13 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	}
 	rep.SizeBytes = m.SizeBytes
 	if cfg.Activate {
-		if err := index.WriteActive(cfg.DataDir, b.ID()); err != nil {
+		// The change feed was written against prevID: activate only if it
+		// is still the active generation, never over an activation made
+		// meanwhile (index.ErrActiveChanged; the generation stays built).
+		if err := index.WriteActiveIf(cfg.DataDir, prevID, b.ID()); err != nil {
+			if errors.Is(err, index.ErrActiveChanged) {
+				return rep, fmt.Errorf("the load is not activated: %w; generation %s is built", err, b.ID())
+			}
 			return rep, fmt.Errorf("activate generation %s: %w", b.ID(), err)
 		}
 		rep.Activated = true

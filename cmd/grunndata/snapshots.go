@@ -105,17 +105,24 @@ func runSnapshots(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return adminCall(ctx, stdout, stderr, *admin, "/admin/snapshots/"+gen+"/activate")
 		}
 		start := time.Now()
+		// The pointer is read before the verification and written only if
+		// it still names the same generation (compare-and-set), so an
+		// activation, rollback or load made meanwhile is never undone.
+		prev, err := index.ReadActive(*data)
+		if err != nil {
+			return fail(err)
+		}
 		if err := verifyForActivation(*data, gen, *full); err != nil {
 			fmt.Fprintf(stderr, "grunndata snapshots activate: %v\nnothing was activated; the active generation keeps serving\n", err)
 			return 1
 		}
-		prev, _ := index.ReadActive(*data)
 		if prev == gen {
 			fmt.Fprintf(stdout, "generation %s is already active\n", gen)
 			return 0
 		}
-		if err := index.WriteActive(*data, gen); err != nil {
-			return fail(err)
+		if err := index.WriteActiveIf(*data, prev, gen); err != nil {
+			fmt.Fprintf(stderr, "grunndata snapshots activate: %v\nnothing was activated; look at `grunndata snapshots list` and activate again if still wanted\n", err)
+			return 1
 		}
 		fmt.Fprintf(stdout, "generation %s is active (was %s; verified and written in %s); a running server follows at once, or on SIGHUP\n",
 			gen, orNone(prev), time.Since(start).Round(time.Millisecond))
@@ -128,7 +135,10 @@ func runSnapshots(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if *admin != "" {
 			return adminCall(ctx, stdout, stderr, *admin, "/admin/snapshots/rollback")
 		}
-		prev, _ := index.ReadActive(*data)
+		prev, err := index.ReadActive(*data)
+		if err != nil {
+			return fail(err)
+		}
 		cands, err := index.RollbackCandidates(*data)
 		if err != nil {
 			return fail(err)
@@ -139,7 +149,11 @@ func runSnapshots(ctx context.Context, args []string, stdout, stderr io.Writer) 
 				errs = append(errs, err)
 				continue
 			}
-			if err := index.WriteRollback(*data, c); err != nil {
+			if err := index.WriteRollbackIf(*data, prev, c); err != nil {
+				if errors.Is(err, index.ErrActiveChanged) {
+					fmt.Fprintf(stderr, "grunndata snapshots rollback: %v\nnothing was rolled back; look at `grunndata snapshots list` and roll back again if still wanted\n", err)
+					return 1
+				}
 				return fail(err)
 			}
 			fmt.Fprintf(stdout, "rolled back from %s to generation %s; a running server follows at once, or on SIGHUP\n", orNone(prev), c)
@@ -453,7 +467,7 @@ func adminError(err error) error {
 		return fmt.Errorf("%w: %w", server.ErrNoRollbackTarget, err)
 	case errors.Is(err, index.ErrNoGeneration):
 		return fmt.Errorf("%w: %w", server.ErrNoSuchGeneration, err)
-	case errors.As(err, &ve):
+	case errors.As(err, &ve), errors.Is(err, index.ErrActiveChanged):
 		return fmt.Errorf("%w: %w", server.ErrGenerationRefused, err)
 	}
 	return err
