@@ -156,7 +156,9 @@ func TestBenchAgainstServer(t *testing.T) {
 	if ro.Mode != "open" || ro.RequestedRate != 2000 || ro.Scheduled != 2000 {
 		t.Errorf("open loop: %s at %.0f/s, %d scheduled", ro.Mode, ro.RequestedRate, ro.Scheduled)
 	}
-	if ro.Unsent != 0 || ro.Unexpected != 0 || ro.Throughput < 1500 {
+	// No throughput floor: speed is measured by make bench, never asserted
+	// in a unit test (a loaded machine answers fewer than 2000/s).
+	if ro.Unsent != 0 || ro.Unexpected != 0 || ro.Throughput <= 0 {
 		t.Errorf("open loop: %d unsent, %d unexpected, %.0f/s", ro.Unsent, ro.Unexpected, ro.Throughput)
 	}
 	checkCounts(t, &ro, after, scrapeRequests(t, m.AdminAddr()))
