@@ -372,7 +372,8 @@ func subjectsOf(body []byte) []string {
 	return out
 }
 
-// TestEveryPersonRouteIsAudited walks the server's route table (and every
+// TestEveryPersonRouteIsAudited walks the server's route table (server.Routes, the
+// table dispatch reads; and every
 // feed) with a sample request each, as a caller with every scope but
 // read-protected. Whenever a response carries a person number, the audit
 // log must name it under that route; whenever it carries a protected
@@ -435,9 +436,9 @@ func TestEveryPersonRouteIsAudited(t *testing.T) {
 		"communication-party-certificate-fallback": {{"GET", "/v1/communication-parties/" + u(id.her) + "/certificates/fallback", ""}},
 		"organisation-certificates":                {{"GET", "/v1/organisations/" + id.arOrgnr + "/certificates", ""}},
 		"certificate-search":                       {{"GET", "/v1/certificates?cn=a&limit=1000", ""}},
-		"cp-api": {{"GET", "/cp/communicationparty/" + u(id.her), ""},
-			{"GET", "/cp/event?fromSequenceNumber=1&limit=1000", ""}},
-		"soap-ar": {{"POST", "/v1/AR", soapEnv(soap.AR(), "GetCommunicationPartyDetails", "<herId>"+u(id.her)+"</herId>")}},
+		"cp-communication-party":                   {{"GET", "/cp/communicationparty/" + u(id.her), ""}},
+		"cp-event":                                 {{"GET", "/cp/event?fromSequenceNumber=1&limit=1000", ""}},
+		"soap-ar":                                  {{"POST", "/v1/AR", soapEnv(soap.AR(), "GetCommunicationPartyDetails", "<herId>"+u(id.her)+"</herId>")}},
 		"soap-hpr": {{"POST", "/v2/HPR", soapEnv(soap.HPR(), "HentPerson", "<hprNummer>"+u(id.hpr)+"</hprNummer>")},
 			{"POST", "/v2/HPR", soapEnv(soap.HPR(), "HentPersonMedPersonnummer", "<personNummer>"+id.hprNIN+"</personNummer>")}},
 		"soap-flr": {{"POST", "/v2/flr", soapEnv(soap.FLR(), "GetPatientGPDetails", "<patientNin>"+id.gpPatient+"</patientNin>")},
@@ -461,7 +462,8 @@ func TestEveryPersonRouteIsAudited(t *testing.T) {
 	})
 	v.Release()
 	var personRoutes []string
-	for _, name := range server.RouteNames() {
+	for _, rt := range server.Routes() {
+		name := rt.Name
 		ss, ok := samples[name]
 		if !ok || len(ss) == 0 {
 			t.Fatalf("route %q has no sample request: add one to this test", name)
@@ -481,6 +483,9 @@ func TestEveryPersonRouteIsAudited(t *testing.T) {
 				continue
 			}
 			personRoutes = append(personRoutes, s.path)
+			if !rt.Audited {
+				t.Fatalf("%s %s returns person data but route %q is not marked audited in the route table", s.method, s.path, name)
+			}
 			audited := auditedSubjects(t, data)
 			route := name
 			switch {

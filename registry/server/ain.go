@@ -11,7 +11,6 @@ import (
 
 	"github.com/grunndata/grunndata/registry"
 	"github.com/grunndata/grunndata/registry/audit"
-	"github.com/grunndata/grunndata/registry/auth"
 )
 
 // ainRequest is what an EPJ knows of an unidentified patient.
@@ -65,7 +64,8 @@ var bodyNoAIN = problemBody(503, CodeUnavailable, "AIN allocation unavailable", 
 
 // allocateAIN answers POST /v1/ain: it allocates a new felles hjelpenummer,
 // durably, and answers 201 with the person as lookups will serve it.
-func (s *Server) allocateAIN(ctx *fasthttp.RequestCtx, p *auth.Principal, start time.Time) int {
+func (s *Server) allocateAIN(ctx *fasthttp.RequestCtx, c call) int {
+	p, start := c.p, c.start
 	if st := checkJSONPost(ctx); st != 0 {
 		return st
 	}
@@ -136,7 +136,7 @@ func (s *Server) allocateAIN(ctx *fasthttp.RequestCtx, p *auth.Principal, start 
 	ctx.Response.Header.SetContentTypeBytes(ctJSON)
 	ctx.SetBody(full)
 	if s.cfg.Audit != nil {
-		e := audit.Entry{Caller: caller(p), Route: routeNames[routeAIN], Subject: n[:], Status: 201, Duration: time.Since(start)}
+		e := audit.Entry{Caller: caller(p), Route: c.r.name, Subject: n[:], Status: 201, Duration: time.Since(start)}
 		if err := s.cfg.Audit.Record(&e); err != nil {
 			ctx.Response.Reset()
 			writeProblem(ctx, 503, bodyAuditDown)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/valyala/fasthttp"
@@ -20,18 +19,6 @@ import (
 // another generation becomes active. Searching it costs no store reads but
 // the records of the page returned.
 
-type catalogParty struct {
-	her          uint32
-	name         string // as given
-	tokens       []string
-	typ          string
-	orgnr        string
-	municipality string
-	businessType string
-	serviceCode  string
-	active       bool
-}
-
 type catalogContract struct {
 	id           uint64
 	orgnr        string
@@ -40,7 +27,7 @@ type catalogContract struct {
 
 type catalog struct {
 	seq       uint64
-	parties   []catalogParty
+	parties   []registry.PartyEntry
 	contracts []catalogContract
 }
 
@@ -82,19 +69,19 @@ func buildCatalog(v registry.View) (*catalog, error) {
 		if json.Unmarshal(full, &p) != nil {
 			return true
 		}
-		cp := catalogParty{her: binary.BigEndian.Uint32(k[1:]), name: p.Name, tokens: tokens(p.Name), typ: p.Type,
-			orgnr: p.Orgnr, active: p.Active}
-		if cp.orgnr == "" && p.Parent != nil {
-			cp.orgnr = p.Parent.Orgnr
+		cp := registry.PartyEntry{HerID: binary.BigEndian.Uint32(k[1:]), Name: p.Name, Words: tokens(p.Name), Type: p.Type,
+			Orgnr: p.Orgnr, Active: p.Active}
+		if cp.Orgnr == "" && p.Parent != nil {
+			cp.Orgnr = p.Parent.Orgnr
 		}
 		if p.Municipality != nil {
-			cp.municipality = p.Municipality.Code
+			cp.Municipality = p.Municipality.Code
 		}
 		if p.BusinessType != nil {
-			cp.businessType = p.BusinessType.Code
+			cp.BusinessType = p.BusinessType.Code
 		}
 		if p.Service != nil {
-			cp.serviceCode = p.Service.Code.Code
+			cp.ServiceCode = p.Service.Code.Code
 		}
 		c.parties = append(c.parties, cp)
 		return true
@@ -104,18 +91,18 @@ func buildCatalog(v registry.View) (*catalog, error) {
 	}
 	// Children inherit the municipality and business type of their
 	// organisation for filtering.
-	byHer := make(map[uint32]*catalogParty, len(c.parties))
+	byHer := make(map[uint32]*registry.PartyEntry, len(c.parties))
 	for i := range c.parties {
-		byHer[c.parties[i].her] = &c.parties[i]
+		byHer[c.parties[i].HerID] = &c.parties[i]
 	}
 	v.Scan([]byte{byte(registry.IdxPartyChildren)}, nil, func(k, _ []byte) bool {
 		parent, child := byHer[binary.BigEndian.Uint32(k[1:])], byHer[binary.BigEndian.Uint32(k[5:])]
 		if parent != nil && child != nil {
-			if child.municipality == "" {
-				child.municipality = parent.municipality
+			if child.Municipality == "" {
+				child.Municipality = parent.Municipality
 			}
-			if child.businessType == "" {
-				child.businessType = parent.businessType
+			if child.BusinessType == "" {
+				child.BusinessType = parent.BusinessType
 			}
 		}
 		return true
@@ -230,20 +217,19 @@ func (s *Server) searchParties(ctx *fasthttp.RequestCtx) int {
 			"parameters: orgnr, name, type, serviceCode, municipality, businessType, active, limit, cursor", "", bad))
 		return 400
 	}
-	q := struct{ orgnr, typ, service, municipality, business, active string }{
-		string(args.Peek("orgnr")), string(args.Peek("type")), string(args.Peek("serviceCode")),
-		string(args.Peek("municipality")), string(args.Peek("businessType")), string(args.Peek("active"))}
-	name := tokens(string(args.Peek("name")))
-	if q.orgnr != "" {
-		if _, err := registry.ParseOrgnr([]byte(q.orgnr)); err != nil {
+	q := registry.PartyQuery{Orgnr: string(args.Peek("orgnr")), Type: string(args.Peek("type")),
+		ServiceCode: string(args.Peek("serviceCode")), Municipality: string(args.Peek("municipality")),
+		BusinessType: string(args.Peek("businessType")), Active: string(args.Peek("active")), Name: tokens(string(args.Peek("name")))}
+	if q.Orgnr != "" {
+		if _, err := registry.ParseOrgnr([]byte(q.Orgnr)); err != nil {
 			return writeError(ctx, err)
 		}
 	}
-	if q.active != "" && q.active != "true" && q.active != "false" {
+	if q.Active != "" && q.Active != "true" && q.Active != "false" {
 		writeProblem(ctx, 400, problemBody(400, "invalid_parameter", "Invalid active", "active must be true or false", "", "active"))
 		return 400
 	}
-	if q.orgnr == "" && len(name) == 0 && q.typ == "" && q.service == "" && q.municipality == "" && q.business == "" {
+	if q.Orgnr == "" && len(q.Name) == 0 && q.Type == "" && q.ServiceCode == "" && q.Municipality == "" && q.BusinessType == "" {
 		writeProblem(ctx, 400, problemBody(400, "invalid_parameter", "No search filter", "give at least one of orgnr, name, type, serviceCode, municipality, businessType", "", ""))
 		return 400
 	}
@@ -261,39 +247,27 @@ func (s *Server) searchParties(ctx *fasthttp.RequestCtx) int {
 		return writeError(ctx, err)
 	}
 	type hit struct {
-		p     *catalogParty
+		p     *registry.PartyEntry
 		exact bool
 	}
 	var hits []hit
 	facets := map[string]map[string]int{"type": {}, "businessType": {}, "municipality": {}}
 	for i := range c.parties {
 		p := &c.parties[i]
-		if (q.orgnr != "" && p.orgnr != q.orgnr) || (q.typ != "" && !strings.EqualFold(p.typ, q.typ)) ||
-			(q.service != "" && p.serviceCode != q.service) || (q.municipality != "" && p.municipality != q.municipality) ||
-			(q.business != "" && p.businessType != q.business) || (q.active != "" && strconv.FormatBool(p.active) != q.active) {
+		ok, exact := q.Match(p)
+		if !ok {
 			continue
 		}
-		if !matchTokens(p.tokens, name) {
-			continue
+		hits = append(hits, hit{p, exact})
+		facets["type"][p.Type]++
+		if p.BusinessType != "" {
+			facets["businessType"][p.BusinessType]++
 		}
-		hits = append(hits, hit{p, len(name) > 0 && len(name) == len(p.tokens) && matchExact(p.tokens, name)})
-		facets["type"][p.typ]++
-		if p.businessType != "" {
-			facets["businessType"][p.businessType]++
-		}
-		if p.municipality != "" {
-			facets["municipality"][p.municipality]++
+		if p.Municipality != "" {
+			facets["municipality"][p.Municipality]++
 		}
 	}
-	sort.SliceStable(hits, func(i, j int) bool {
-		if hits[i].exact != hits[j].exact {
-			return hits[i].exact
-		}
-		if hits[i].p.name != hits[j].p.name {
-			return hits[i].p.name < hits[j].p.name
-		}
-		return hits[i].p.her < hits[j].p.her
-	})
+	sort.SliceStable(hits, func(i, j int) bool { return registry.PartyBefore(hits[i].p, hits[j].p, hits[i].exact, hits[j].exact) })
 	out := append(make([]byte, 0, 8192), `{"total":`...)
 	out = strconv.AppendInt(out, int64(len(hits)), 10)
 	fb, _ := json.Marshal(facets)
@@ -301,7 +275,7 @@ func (s *Server) searchParties(ctx *fasthttp.RequestCtx) int {
 	out = append(out, fb...)
 	out = append(out, `,"items":[`...)
 	out = s.appendPage(out, v, len(hits), offset, limit, func(i int) registry.Key {
-		return registry.SerialKey(registry.RegParty, uint64(hits[i].p.her))
+		return registry.SerialKey(registry.RegParty, uint64(hits[i].p.HerID))
 	}, restrictedView, nil)
 	return writeJSON(ctx, out)
 }
@@ -344,41 +318,6 @@ func (s *Server) appendPage(out []byte, v registry.View, total, offset, limit in
 	out = append(out, ']')
 	out = appendOffsetCursor(out, offset+limit, offset+limit < total)
 	return append(out, '}')
-}
-
-// matchTokens: every query token is a prefix of a distinct name token.
-func matchTokens(name, query []string) bool {
-	used := 0 // bitmask of used name tokens (names have few words)
-	for _, q := range query {
-		found := false
-		for i, t := range name {
-			if i < 64 && used&(1<<i) == 0 && strings.HasPrefix(t, q) {
-				used |= 1 << i
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
-}
-
-func matchExact(name, query []string) bool {
-	if len(name) != len(query) {
-		return false
-	}
-	a := append([]string(nil), name...)
-	b := append([]string(nil), query...)
-	sort.Strings(a)
-	sort.Strings(b)
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // listContracts answers GET /v1/gp-contracts?orgnr=&municipality=.

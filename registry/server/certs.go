@@ -29,70 +29,37 @@ import (
 // comparison per certificate and a copy: zero allocations (certs_alloc_test.go).
 
 var (
-	sCertificates    = []byte("/certificates")
-	sCertHistory     = []byte("/certificates/history")
-	sCertFallback    = []byte("/certificates/fallback")
-	pCertSearch      = []byte("/v1/certificates")
 	bodyBadUsage     = problemBody(400, "invalid_parameter", "Invalid usage", "usage is encryption or signature", "", "usage")
 	bodyBadCertQuery = problemBody(400, "invalid_parameter", "Invalid certificate search",
 		"give exactly one of cn, ou and serialNumber (a prefix, case-insensitive)", "", "")
 )
 
-// classifyCerts returns the certificate route of path, if it is one.
-func classifyCerts(path []byte) (route, []byte, bool) {
-	if bytes.Equal(path, pCertSearch) {
-		return routeCertSearch, nil, true
+// herCerts answers the current (fam RegCertificates) or the history
+// (IdxCertHistory) certificates of a party by HER-id.
+func (s *Server) herCerts(ctx *fasthttp.RequestCtx, idb []byte, fam registry.Register) int {
+	her, err := registry.ParseSerial(registry.IDHerID, idb)
+	if err != nil {
+		return writeError(ctx, err)
 	}
-	if bytes.HasPrefix(path, pCommParties) {
-		id := path[len(pCommParties):]
-		switch {
-		case bytes.HasSuffix(id, sCertificates):
-			return routePartyCerts, id[:len(id)-len(sCertificates)], true
-		case bytes.HasSuffix(id, sCertHistory):
-			return routePartyCertHistory, id[:len(id)-len(sCertHistory)], true
-		case bytes.HasSuffix(id, sCertFallback):
-			return routePartyCertFallback, id[:len(id)-len(sCertFallback)], true
-		}
-	}
-	if bytes.HasPrefix(path, pOrgs) && bytes.HasSuffix(path, sCertificates) {
-		id := path[len(pOrgs):]
-		return routeOrgCerts, id[:len(id)-len(sCertificates)], true
-	}
-	return routeNone, nil, false
+	return s.partyCerts(ctx, uint32(her), registry.Orgnr{}, fam)
 }
 
-// serveCerts dispatches the certificate routes.
-func (s *Server) serveCerts(ctx *fasthttp.RequestCtx, rt route, idb []byte) int {
-	if !ctx.IsGet() && !ctx.IsHead() {
-		return writeMethodNotAllowed(ctx, "GET, HEAD")
+// orgCerts answers the certificates of the AR organisation with an orgnr.
+func (s *Server) orgCerts(ctx *fasthttp.RequestCtx, idb []byte) int {
+	o, err := registry.ParseOrgnr(idb)
+	if err != nil {
+		return writeError(ctx, err)
 	}
-	switch rt {
-	case routePartyCerts, routePartyCertHistory:
-		her, err := registry.ParseSerial(registry.IDHerID, idb)
-		if err != nil {
-			return writeError(ctx, err)
-		}
-		fam := registry.RegCertificates
-		if rt == routePartyCertHistory {
-			fam = registry.IdxCertHistory
-		}
-		return s.partyCerts(ctx, uint32(her), registry.Orgnr{}, fam)
-	case routeOrgCerts:
-		o, err := registry.ParseOrgnr(idb)
-		if err != nil {
-			return writeError(ctx, err)
-		}
-		return s.partyCerts(ctx, 0, o, registry.RegCertificates)
-	case routePartyCertFallback:
-		her, err := registry.ParseSerial(registry.IDHerID, idb)
-		if err != nil {
-			return writeError(ctx, err)
-		}
-		return s.certFallback(ctx, uint32(her))
-	case routeCertSearch:
-		return s.certSearch(ctx)
+	return s.partyCerts(ctx, 0, o, registry.RegCertificates)
+}
+
+// herCertFallback answers the fallback candidates of a party by HER-id.
+func (s *Server) herCertFallback(ctx *fasthttp.RequestCtx, idb []byte) int {
+	her, err := registry.ParseSerial(registry.IDHerID, idb)
+	if err != nil {
+		return writeError(ctx, err)
 	}
-	return writeError(ctx, registry.ErrNotFound)
+	return s.certFallback(ctx, uint32(her))
 }
 
 // now is the request's instant.

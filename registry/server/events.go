@@ -72,10 +72,8 @@ func eventID(out []byte, key []byte) []byte {
 // generation holds it (not a slim event that forces another GET); a delete
 // has no entity, a record removed for legal reasons is "gone". An after older
 // than the retained events answers 410 with the oldest available SEQ.
-func (s *Server) events(ctx *fasthttp.RequestCtx, name []byte, p *auth.Principal, start time.Time) int {
-	if !ctx.IsGet() && !ctx.IsHead() {
-		return writeMethodNotAllowed(ctx, "GET, HEAD")
-	}
+func (s *Server) events(ctx *fasthttp.RequestCtx, c call) int {
+	name, p, start := c.id, c.p, c.start
 	er, ok := registry.LookupEventRegister(string(name))
 	if !ok {
 		writeProblem(ctx, 404, problemBody(404, CodeNotFound, "No such feed",
@@ -202,6 +200,6 @@ func (s *Server) events(ctx *fasthttp.RequestCtx, name []byte, p *auth.Principal
 	if len(subjects) == 0 {
 		return 200
 	}
-	return s.audit(ctx, &audit.Entry{Caller: caller(p), Route: routeNames[routeEvents] + "-" + er.Name, Subjects: subjects, Status: 200,
+	return s.audit(ctx, &audit.Entry{Caller: caller(p), Route: c.r.name + "-" + er.Name, Subjects: subjects, Status: 200,
 		Duration: time.Since(start), Generation: v.ID()}, 200)
 }

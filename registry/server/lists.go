@@ -231,7 +231,8 @@ func (s *Server) reshTree(ctx *fasthttp.RequestCtx, id uint64, children, ancesto
 // bulk answers POST /v1/persons/bulk and /v1/gp/bulk {"nins":[…]}: one item
 // per number, in order; a bad or unknown number is an item with a code, never
 // a failed batch.
-func (s *Server) bulk(ctx *fasthttp.RequestCtx, rt route, p *auth.Principal, start time.Time) int {
+func (s *Server) bulk(ctx *fasthttp.RequestCtx, c call, gp bool) int {
+	p, start := c.p, c.start
 	if st := checkJSONPost(ctx); st != 0 {
 		return st
 	}
@@ -257,7 +258,7 @@ func (s *Server) bulk(ctx *fasthttp.RequestCtx, rt route, p *auth.Principal, sta
 	defer v.Release()
 	seeProtected := p.Scopes&auth.ScopePersonReadProtected != 0
 	notFound := `"code":"not_found"`
-	if rt == routeGPBulk {
+	if gp {
 		notFound = `"code":"no_gp"`
 	}
 	out := append(make([]byte, 0, 1024*len(req.NINs)+32), `{"items":[`...)
@@ -305,7 +306,7 @@ func (s *Server) bulk(ctx *fasthttp.RequestCtx, rt route, p *auth.Principal, sta
 		out = append(out, n[:]...)
 		out = append(out, '"')
 		var val []byte
-		if rt == routePersonBulk {
+		if !gp {
 			val, err = s.cache.Get(v, &pk)
 		} else {
 			k := registry.GPPatientKey(n)
@@ -340,7 +341,7 @@ func (s *Server) bulk(ctx *fasthttp.RequestCtx, rt route, p *auth.Principal, sta
 		if seeProtected {
 			body = full
 		}
-		if rt == routePersonBulk {
+		if !gp {
 			out = append(out, `,"status":200,"person":`...)
 		} else {
 			out = append(out, `,"status":200,"gp":`...)
@@ -353,15 +354,12 @@ func (s *Server) bulk(ctx *fasthttp.RequestCtx, rt route, p *auth.Principal, sta
 	if len(subjects) == 0 {
 		return 200
 	}
-	return s.audit(ctx, &audit.Entry{Caller: caller(p), Route: routeNames[rt], Subjects: subjects, AskedAll: asked, Status: 200,
+	return s.audit(ctx, &audit.Entry{Caller: caller(p), Route: c.r.name, Subjects: subjects, AskedAll: asked, Status: 200,
 		Duration: time.Since(start), Generation: v.ID()}, 200)
 }
 
 // codes answers GET /v1/codes and GET /v1/codes/{oid}.
 func (s *Server) codes(ctx *fasthttp.RequestCtx, idb []byte) int {
-	if !ctx.IsGet() && !ctx.IsHead() {
-		return writeMethodNotAllowed(ctx, "GET, HEAD")
-	}
 	if len(idb) == 0 {
 		b, _ := json.Marshal(map[string]any{"oids": registry.CodeLists()})
 		return writeJSON(ctx, b)

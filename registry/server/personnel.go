@@ -8,7 +8,6 @@ import (
 
 	"github.com/grunndata/grunndata/registry"
 	"github.com/grunndata/grunndata/registry/audit"
-	"github.com/grunndata/grunndata/registry/auth"
 )
 
 // HPR answers depend on the instant asked about (HentPerson's påTidspunkt):
@@ -171,10 +170,8 @@ func hprNIN(rec []byte) (registry.NIN, bool) {
 
 // getPersonnel answers GET /v1/personnel/{hpr}. An HPR record carries the
 // person's fødselsnummer, so the answer is audited.
-func (s *Server) getPersonnel(ctx *fasthttp.RequestCtx, idb []byte, p *auth.Principal, start time.Time) int {
-	if !ctx.IsGet() && !ctx.IsHead() {
-		return writeMethodNotAllowed(ctx, "GET, HEAD")
-	}
+func (s *Server) getPersonnel(ctx *fasthttp.RequestCtx, c call) int {
+	idb, p, start := c.id, c.p, c.start
 	id, err := registry.ParseSerial(registry.IDHPR, idb)
 	if err != nil {
 		return writeError(ctx, err)
@@ -189,6 +186,6 @@ func (s *Server) getPersonnel(ctx *fasthttp.RequestCtx, idb []byte, p *auth.Prin
 	if !ok {
 		return status
 	}
-	return s.audit(ctx, &audit.Entry{Caller: caller(p), Route: routeNames[routePersonnel], Subject: nin[:], Status: status,
+	return s.audit(ctx, &audit.Entry{Caller: caller(p), Route: c.r.name, Subject: nin[:], Status: status,
 		Duration: time.Since(start), Generation: v.ID()}, status)
 }

@@ -63,19 +63,11 @@ var (
 	bodyMediaType        = problemBody(415, CodeUnsupportedMedia, "Unsupported media type", "send Content-Type: application/json", "", "")
 	idErrBodies          = map[*registry.IDError][]byte{}
 	bodyAuditDown        = problemBody(503, "audit_unavailable", "Audit log unavailable", "person lookups are refused while the audit log cannot be written", "", "")
-	forbiddenBodies      = map[auth.Scope][]byte{}
 	authBodies           = map[*auth.Error][]byte{}
 	authHeaders          = map[*auth.Error]string{}
 )
 
 func init() {
-	for rt := route(1); rt < numRoutes; rt++ {
-		need := routeScopes[rt]
-		if forbiddenBodies[need] == nil {
-			forbiddenBodies[need] = problemBody(403, "forbidden", "Missing scope",
-				"this route needs the scope "+strings.ReplaceAll(need.String(), " ", " or "), "", need.String())
-		}
-	}
 	for _, e := range auth.TokenErrors() {
 		authBodies[e] = problemBody(401, "unauthorized", "Unauthorized", e.Error(), "", "")
 		authHeaders[e] = e.WWWAuthenticate()
@@ -88,10 +80,8 @@ func writeAuthError(ctx *fasthttp.RequestCtx, e *auth.Error) int {
 	return 401
 }
 
-func writeForbidden(ctx *fasthttp.RequestCtx, need auth.Scope) int {
-	writeProblem(ctx, 403, forbiddenBodies[need])
-	return 403
-}
+// orScopes names the scopes of need as alternatives.
+func orScopes(need auth.Scope) string { return strings.ReplaceAll(need.String(), " ", " or ") }
 
 var bodyRateLimited = problemBody(429, "too_many_requests", "Too many requests", "the client's rate limit is exhausted; retry after the number of seconds in Retry-After", "", "")
 

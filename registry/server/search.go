@@ -76,13 +76,18 @@ type personHit struct {
 	sum   registry.PersonSummary
 }
 
+func (h *personHit) name() registry.NameHit {
+	return registry.NameHit{Exact: h.exact, Family: h.sum.Family, Given: h.sum.Given}
+}
+
 // searchPersons answers POST /v1/persons/search: name prefixes (folded, any
 // word), birth date (year, year-month or date), gender, postal code and
 // municipality; ranked (exact name words first, then by family and given
 // name) and paged. Location filters never match a person whose addresses
 // the caller may not see, so a search cannot tell where a protected person
 // lives.
-func (s *Server) searchPersons(ctx *fasthttp.RequestCtx, p *auth.Principal, start time.Time) int {
+func (s *Server) searchPersons(ctx *fasthttp.RequestCtx, c call) int {
+	p, start := c.p, c.start
 	if st := checkJSONPost(ctx); st != 0 {
 		return st
 	}
@@ -104,6 +109,10 @@ func (s *Server) searchPersons(ctx *fasthttp.RequestCtx, p *auth.Principal, star
 	}
 	seeProtected := p.Scopes&auth.ScopePersonReadProtected != 0
 	family, given := registry.NameTokens(q.FamilyName), registry.NameTokens(q.GivenName)
+	rq := registry.PersonQuery{Family: family, Given: given, BirthDate: q.BirthDate, PostalCode: q.PostalCode, Municipality: q.Municipality}
+	if q.Gender != "" {
+		rq.Gender = q.Gender[0]
+	}
 	var prefix []byte
 	switch {
 	case len(family) > 0:
@@ -132,24 +141,11 @@ func (s *Server) searchPersons(ctx *fasthttp.RequestCtx, p *auth.Principal, star
 		if seen[h.nin] || !registry.DecodePersonSummary(val, &h.sum) {
 			return true
 		}
-		sm := &h.sum
-		if len(family) > 0 && !matchTokens(strings.Fields(sm.Family), family) ||
-			len(given) > 0 && !matchTokens(strings.Fields(sm.Given), given) ||
-			q.BirthDate != "" && !strings.HasPrefix(sm.BirthDate, q.BirthDate) ||
-			q.Gender != "" && sm.Gender != q.Gender[0] {
+		ok := false
+		if ok, h.exact = rq.Match(&h.sum, seeProtected); !ok {
 			return true
 		}
-		if q.PostalCode != "" || q.Municipality != "" {
-			if sm.Protected && !seeProtected {
-				return true // a location filter never matches a protected person
-			}
-			if q.PostalCode != "" && sm.Postnummer != q.PostalCode || q.Municipality != "" && sm.Kommunenummer != q.Municipality {
-				return true
-			}
-		}
 		seen[h.nin] = true
-		h.exact = (len(family) == 0 || matchExact(strings.Fields(sm.Family), family)) &&
-			(len(given) == 0 || matchExact(strings.Fields(sm.Given), given))
 		hits = append(hits, h)
 		return true
 	})
@@ -159,7 +155,7 @@ func (s *Server) searchPersons(ctx *fasthttp.RequestCtx, p *auth.Principal, star
 	// AINs this service allocated are searchable at once (they live in the
 	// AIN store, not in the generation; there are few of them).
 	var ainVals map[registry.NIN][]byte
-	if s.cfg.AIN != nil && q.PostalCode == "" && q.Municipality == "" {
+	if s.cfg.AIN != nil && !rq.HasLocation() {
 		ainVals = map[registry.NIN][]byte{}
 		s.cfg.AIN.Scan(func(n registry.NIN, val []byte) bool {
 			_, full, _, err := registry.DecodeValue(val)
@@ -183,15 +179,13 @@ func (s *Server) searchPersons(ctx *fasthttp.RequestCtx, p *auth.Principal, star
 			if h.sum.BirthDate == "" && a.BirthYear != 0 {
 				h.sum.BirthDate = strconv.Itoa(a.BirthYear)
 			}
-			sm := &h.sum
-			if len(family) > 0 && !matchTokens(strings.Fields(sm.Family), family) ||
-				len(given) > 0 && !matchTokens(strings.Fields(sm.Given), given) ||
-				q.BirthDate != "" && !strings.HasPrefix(sm.BirthDate, q.BirthDate) ||
-				q.Gender != "" && a.Gender != q.Gender {
+			if a.Gender == "kvinne" || a.Gender == "mann" {
+				h.sum.Gender = a.Gender[0]
+			}
+			ok := false
+			if ok, h.exact = rq.Match(&h.sum, seeProtected); !ok {
 				return true
 			}
-			h.exact = (len(family) == 0 || matchExact(strings.Fields(sm.Family), family)) &&
-				(len(given) == 0 || matchExact(strings.Fields(sm.Given), given))
 			hits = append(hits, h)
 			ainVals[n] = append([]byte(nil), val...)
 			return true
@@ -199,7 +193,7 @@ func (s *Server) searchPersons(ctx *fasthttp.RequestCtx, p *auth.Principal, star
 	}
 	sort.Slice(hits, func(i, j int) bool {
 		a, b := &hits[i], &hits[j]
-		if before, tie := rankBefore(a.exact, b.exact, a.sum.Family, b.sum.Family, a.sum.Given, b.sum.Given); !tie {
+		if before, tie := registry.RankBefore(a.name(), b.name()); !tie {
 			return before
 		}
 		return bytes.Compare(a.nin[:], b.nin[:]) < 0
@@ -239,7 +233,7 @@ func (s *Server) searchPersons(ctx *fasthttp.RequestCtx, p *auth.Principal, star
 	out = append(out, '}')
 	writeJSON(ctx, out)
 	if s.cfg.Audit != nil && len(subjects) > 0 {
-		e := audit.Entry{Caller: caller(p), Route: routeNames[routePersonSearch], Subjects: subjects, Status: 200, Duration: time.Since(start), Generation: v.ID()}
+		e := audit.Entry{Caller: caller(p), Route: c.r.name, Subjects: subjects, Status: 200, Duration: time.Since(start), Generation: v.ID()}
 		if err := s.cfg.Audit.Record(&e); err != nil {
 			ctx.Response.Reset()
 			writeProblem(ctx, 503, bodyAuditDown)
@@ -264,21 +258,6 @@ func bodyPage(ctx *fasthttp.RequestCtx, limit int, cursor string) (int, int, int
 		return 0, 0, 400
 	}
 	return limit, offset, 0
-}
-
-// rankBefore orders name-search hits: exact name matches first, then by
-// folded family name, then given name. tie means the two rank equal and the
-// caller breaks the tie by id.
-func rankBefore(aExact, bExact bool, aFamily, bFamily, aGiven, bGiven string) (before, tie bool) {
-	switch {
-	case aExact != bExact:
-		return aExact, false
-	case aFamily != bFamily:
-		return aFamily < bFamily, false
-	case aGiven != bGiven:
-		return aGiven < bGiven, false
-	}
-	return false, true
 }
 
 // minNameLetters is the fewest letters a name term (a word of a name
@@ -349,10 +328,15 @@ type personnelHit struct {
 	sum   registry.PersonnelSummary
 }
 
+func (h *personnelHit) name() registry.NameHit {
+	return registry.NameHit{Exact: h.exact, Family: h.sum.Family, Given: h.sum.Given}
+}
+
 // searchPersonnel answers POST /v1/personnel/search: name prefixes (folded,
 // any word order), profession category (9060) and speciality (7426), ranked
 // and paged — no manual paging loops to count (the total is in the answer).
-func (s *Server) searchPersonnel(ctx *fasthttp.RequestCtx, p *auth.Principal, start time.Time) int {
+func (s *Server) searchPersonnel(ctx *fasthttp.RequestCtx, c call) int {
+	p, start := c.p, c.start
 	if st := checkJSONPost(ctx); st != 0 {
 		return st
 	}
@@ -394,14 +378,7 @@ func (s *Server) searchPersonnel(ctx *fasthttp.RequestCtx, p *auth.Principal, st
 		return writeError(ctx, err)
 	}
 	defer v.Release()
-	contains := func(list []string, c string) bool {
-		for _, x := range list {
-			if x == c {
-				return true
-			}
-		}
-		return false
-	}
+	rq := registry.PersonnelQuery{Name: name, Given: given, Family: family, Category: q.Category, Speciality: q.Speciality}
 	seen := map[uint32]bool{}
 	var hits []personnelHit
 	examined, capped := 0, false
@@ -416,15 +393,11 @@ func (s *Server) searchPersonnel(ctx *fasthttp.RequestCtx, p *auth.Principal, st
 			if seen[h.hpr] || !registry.DecodePersonnelSummary(val, &h.sum) {
 				return true
 			}
-			gw, fw := strings.Fields(h.sum.Given), strings.Fields(h.sum.Family)
-			if len(family) > 0 && !matchTokens(fw, family) || len(given) > 0 && !matchTokens(gw, given) ||
-				len(name) > 0 && !matchTokens(append(append([]string(nil), gw...), fw...), name) ||
-				q.Category != "" && !contains(h.sum.Categories, q.Category) ||
-				q.Speciality != "" && !contains(h.sum.Specialities, q.Speciality) {
+			ok := false
+			if ok, h.exact = rq.Match(&h.sum); !ok {
 				return true
 			}
 			seen[h.hpr] = true
-			h.exact = (len(family) == 0 || matchExact(fw, family)) && (len(given) == 0 || matchExact(gw, given))
 			hits = append(hits, h)
 			return true
 		})
@@ -439,7 +412,7 @@ func (s *Server) searchPersonnel(ctx *fasthttp.RequestCtx, p *auth.Principal, st
 	}
 	sort.Slice(hits, func(i, j int) bool {
 		a, b := &hits[i], &hits[j]
-		if before, tie := rankBefore(a.exact, b.exact, a.sum.Family, b.sum.Family, a.sum.Given, b.sum.Given); !tie {
+		if before, tie := registry.RankBefore(a.name(), b.name()); !tie {
 			return before
 		}
 		return a.hpr < b.hpr
@@ -466,6 +439,6 @@ func (s *Server) searchPersonnel(ctx *fasthttp.RequestCtx, p *auth.Principal, st
 	if len(subjects) == 0 {
 		return 200
 	}
-	return s.audit(ctx, &audit.Entry{Caller: caller(p), Route: routeNames[routePersonnelSearch], Subjects: subjects, Status: 200,
+	return s.audit(ctx, &audit.Entry{Caller: caller(p), Route: c.r.name, Subjects: subjects, Status: 200,
 		Duration: time.Since(start), Generation: v.ID()}, 200)
 }

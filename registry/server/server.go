@@ -9,7 +9,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -189,124 +188,15 @@ type scratch struct {
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
-// Routes.
-var (
-	pCommParties = []byte("/v1/communication-parties/")
-	pOrgs        = []byte("/v1/organisations/")
-	pResh        = []byte("/v1/resh/")
-	pPersonnel   = []byte("/v1/personnel/")
-	pGPContracts = []byte("/v1/gp-contracts/")
-	pPersons     = []byte("/v1/persons/lookup")
-	pPersonnelBy = []byte("/v1/personnel/lookup")
-	pGPLookup    = []byte("/v1/gp/lookup")
-	pPersonsBulk = []byte("/v1/persons/bulk")
-	pGPBulk      = []byte("/v1/gp/bulk")
-	pPartySearch = []byte("/v1/communication-parties")
-	pCodes       = []byte("/v1/codes")
-	pAIN         = []byte("/v1/ain")
-	pGPContractL = []byte("/v1/gp-contracts")
-	pPersonsSrch = []byte("/v1/persons/search")
-	pPersonnelSr = []byte("/v1/personnel/search")
-	pEvents      = []byte("/v1/events/")
-	sChildren    = []byte("/children")
-	sSubunits    = []byte("/subunits")
-)
-
-// classify returns the route of path and the id bytes in it.
-func classify(path []byte) (route, []byte) {
-	if rt, id, ok := classifyCerts(path); ok {
-		return rt, id
-	}
-	switch {
-	case bytes.Equal(path, pPersons):
-		return routePersonLookup, nil
-	case bytes.Equal(path, pPersonnelBy):
-		return routePersonnelLookup, nil
-	case bytes.Equal(path, pGPLookup):
-		return routeGPLookup, nil
-	case bytes.Equal(path, pPersonsBulk):
-		return routePersonBulk, nil
-	case bytes.Equal(path, pGPBulk):
-		return routeGPBulk, nil
-	case bytes.Equal(path, pPartySearch):
-		return routePartySearch, nil
-	case bytes.Equal(path, pCodes):
-		return routeCodes, nil
-	case bytes.Equal(path, pAIN):
-		return routeAIN, nil
-	case bytes.Equal(path, pGPContractL):
-		return routeGPContractList, nil
-	case bytes.Equal(path, pPersonsSrch):
-		return routePersonSearch, nil
-	case bytes.Equal(path, pPersonnelSr):
-		return routePersonnelSearch, nil
-	case bytes.HasPrefix(path, pEvents):
-		return routeEvents, path[len(pEvents):]
-	case bytes.HasPrefix(path, pCodes) && len(path) > len(pCodes) && path[len(pCodes)] == '/':
-		return routeCodes, path[len(pCodes)+1:]
-	case bytes.HasPrefix(path, pCommParties):
-		id := path[len(pCommParties):]
-		if bytes.HasSuffix(id, sChildren) {
-			return routePartyChildren, id[:len(id)-len(sChildren)]
-		}
-		return routeParty, id
-	case bytes.HasPrefix(path, pOrgs):
-		id := path[len(pOrgs):]
-		if bytes.HasSuffix(id, sSubunits) {
-			return routeSubunits, id[:len(id)-len(sSubunits)]
-		}
-		return routeOrganisation, id
-	case bytes.HasPrefix(path, pResh):
-		return routeResh, path[len(pResh):]
-	case bytes.HasPrefix(path, pPersonnel):
-		return routePersonnel, path[len(pPersonnel):]
-	case bytes.HasPrefix(path, pGPContracts):
-		return routeGPContract, path[len(pGPContracts):]
-	}
-	if rt, ok := soapRoute(path); ok {
-		return rt, nil
-	}
-	return routeNone, nil
-}
-
-// routeScopes is the scope each route needs (any one of them).
-var routeScopes = [numRoutes]auth.Scope{
-	routeParty:             auth.ScopeOrganisationRead,
-	routeOrganisation:      auth.ScopeOrganisationRead,
-	routeResh:              auth.ScopeOrganisationRead,
-	routePersonnel:         auth.ScopePersonnelRead,
-	routeGPContract:        auth.ScopeGPRead,
-	routePersonLookup:      auth.ScopePersonRead | auth.ScopePersonReadProtected,
-	routePersonnelLookup:   auth.ScopePersonnelRead,
-	routeGPLookup:          auth.ScopeGPRead,
-	routePartyChildren:     auth.ScopeOrganisationRead,
-	routePartySearch:       auth.ScopeOrganisationRead,
-	routeSubunits:          auth.ScopeOrganisationRead,
-	routePersonBulk:        auth.ScopePersonRead | auth.ScopePersonReadProtected,
-	routeGPBulk:            auth.ScopeGPRead,
-	routeCodes:             auth.AnyScope, // any authenticated caller
-	routeAIN:               auth.ScopeAINWrite,
-	routeGPContractList:    auth.ScopeGPRead,
-	routePersonSearch:      auth.ScopePersonRead | auth.ScopePersonReadProtected,
-	routePersonnelSearch:   auth.ScopePersonnelRead,
-	routeEvents:            auth.AnyScope, // per feed: see eventScopes
-	routeSOAPAR:            auth.ScopeOrganisationRead,
-	routeSOAPHPR:           auth.ScopePersonnelRead,
-	routeSOAPFLR:           auth.ScopeGPRead,
-	routePartyCerts:        auth.ScopeOrganisationRead,
-	routePartyCertHistory:  auth.ScopeOrganisationRead,
-	routePartyCertFallback: auth.ScopeOrganisationRead,
-	routeOrgCerts:          auth.ScopeOrganisationRead,
-	routeCertSearch:        auth.ScopeOrganisationRead,
-	routeCPAPI:             auth.ScopeOrganisationRead,
-}
-
 var hdrAuthorization = []byte("Authorization")
 
-// Handle is the fasthttp handler of the API.
+// Handle is the fasthttp handler of the API: it matches the path against
+// the route table, authenticates, checks the route's scope, the client's
+// rate and the method, and calls the route's handler.
 func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
-	rt, idb := classify(ctx.Path())
+	rt, idb := match(ctx.Path())
+	r := &routes[rt]
 	status := 0
 	switch p, aerr := s.authenticate(ctx); {
 	case rt == routeNone:
@@ -314,59 +204,29 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 		status = 404
 	case aerr != nil:
 		status = writeAuthError(ctx, aerr)
-	case p.Scopes&routeScopes[rt] == 0:
-		status = writeForbidden(ctx, routeScopes[rt])
+	case p.Scopes&r.scope == 0:
+		writeProblem(ctx, 403, r.forbidden)
+		status = 403
 	default:
 		if ok, retry := p.Allow(start); !ok {
 			status = writeRateLimited(ctx, retry)
 			break
 		}
-		switch rt {
-		case routePersonLookup:
-			status = s.lookupByNIN(ctx, rt, registry.RegPerson, p, start)
-		case routePersonnelLookup:
-			status = s.lookupByNIN(ctx, rt, registry.IdxPersonnelByNIN, p, start)
-		case routeGPLookup:
-			status = s.lookupByNIN(ctx, rt, registry.RegGPPatient, p, start)
-		case routePersonBulk, routeGPBulk:
-			status = s.bulk(ctx, rt, p, start)
-		case routePartyChildren:
-			status = s.getOnly(ctx, func() int { return s.partyChildren(ctx, idb) })
-		case routePartySearch:
-			status = s.getOnly(ctx, func() int { return s.searchParties(ctx) })
-		case routeSubunits:
-			status = s.getOnly(ctx, func() int { return s.subunits(ctx, idb) })
-		case routeCodes:
-			status = s.codes(ctx, idb)
-		case routeAIN:
-			status = s.allocateAIN(ctx, p, start)
-		case routePersonSearch:
-			status = s.searchPersons(ctx, p, start)
-		case routePersonnelSearch:
-			status = s.searchPersonnel(ctx, p, start)
-		case routeEvents:
-			status = s.events(ctx, idb, p, start)
-		case routeGPContractList:
-			status = s.getOnly(ctx, func() int { return s.listContracts(ctx) })
-		case routeSOAPAR, routeSOAPHPR, routeSOAPFLR:
-			status = s.serveSOAP(ctx, rt, p, start)
-		case routePartyCerts, routePartyCertHistory, routePartyCertFallback, routeOrgCerts, routeCertSearch:
-			status = s.serveCerts(ctx, rt, idb)
-		case routeCPAPI:
-			status = s.getOnly(ctx, func() int { return s.serveCPAPI(ctx, p) })
-		case routeParty:
-			status = s.getSerial(ctx, idb, registry.IDHerID, registry.RegParty)
-		case routeOrganisation:
-			status = s.getOrg(ctx, idb)
-		case routeResh:
-			status = s.getSerial(ctx, idb, registry.IDReshID, registry.RegResh)
-		case routePersonnel:
-			status = s.getPersonnel(ctx, idb, p, start)
-		case routeGPContract:
-			status = s.getSerial(ctx, idb, registry.IDGPContract, registry.RegGPContract)
+		if !r.allowed(ctx) {
+			status = writeMethodNotAllowed(ctx, allowHeader(r.method))
+			break
 		}
+		status = r.handle(s, ctx, call{r: r, id: idb, p: p, start: start})
 	}
 	s.metrics.observe(rt, status, time.Since(start))
+}
+
+// allowHeader is the Allow header of a route's method.
+func allowHeader(m string) string {
+	if m == mGet {
+		return "GET, HEAD"
+	}
+	return m
 }
 
 func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (*auth.Principal, *auth.Error) {
@@ -378,9 +238,6 @@ func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (*auth.Principal, *auth.
 
 // getSerial answers GET /v1/<register>/{id} for serial ids.
 func (s *Server) getSerial(ctx *fasthttp.RequestCtx, idb []byte, t registry.IDType, reg registry.Register) int {
-	if !ctx.IsGet() && !ctx.IsHead() {
-		return writeMethodNotAllowed(ctx, "GET, HEAD")
-	}
 	id, err := registry.ParseSerial(t, idb)
 	if err != nil {
 		return writeError(ctx, err)
@@ -419,14 +276,6 @@ func boolArg(ctx *fasthttp.RequestCtx, name string) (v, ok bool) {
 	return false, false
 }
 
-// getOnly answers 405 to anything but GET and HEAD.
-func (s *Server) getOnly(ctx *fasthttp.RequestCtx, fn func() int) int {
-	if !ctx.IsGet() && !ctx.IsHead() {
-		return writeMethodNotAllowed(ctx, "GET, HEAD")
-	}
-	return fn()
-}
-
 // withView runs fn with the active generation.
 func (s *Server) withView(ctx *fasthttp.RequestCtx, fn func(v registry.View) int) int {
 	v, err := s.store.Acquire()
@@ -438,9 +287,6 @@ func (s *Server) withView(ctx *fasthttp.RequestCtx, fn func(v registry.View) int
 }
 
 func (s *Server) getOrg(ctx *fasthttp.RequestCtx, idb []byte) int {
-	if !ctx.IsGet() && !ctx.IsHead() {
-		return writeMethodNotAllowed(ctx, "GET, HEAD")
-	}
 	o, err := registry.ParseOrgnr(idb)
 	if err != nil {
 		return writeError(ctx, err)
@@ -461,7 +307,7 @@ var ctJSONPrefix = []byte("application/json")
 // that names a valid person number is audited under the person answered (the
 // current number) and the number asked; its response is released only once
 // the audit record is durable.
-func (s *Server) lookupByNIN(ctx *fasthttp.RequestCtx, rt route, reg registry.Register, p *auth.Principal, start time.Time) int {
+func (s *Server) lookupByNIN(ctx *fasthttp.RequestCtx, c call, reg registry.Register) int {
 	if st := checkJSONPost(ctx); st != 0 {
 		return st
 	}
@@ -484,12 +330,12 @@ func (s *Server) lookupByNIN(ctx *fasthttp.RequestCtx, rt route, reg registry.Re
 		status = writeError(ctx, err)
 	} else {
 		gen = v.ID()
-		status = s.answerNIN(ctx, v, reg, info, sc, p.Scopes&auth.ScopePersonReadProtected != 0)
+		status = s.answerNIN(ctx, v, reg, info, sc, c.p.Scopes&auth.ScopePersonReadProtected != 0)
 		v.Release()
 	}
 	if s.cfg.Audit != nil {
-		sc.entry = audit.Entry{Caller: caller(p), Route: routeNames[rt], Subject: sc.nin[:], Asked: sc.asked[:], Status: status,
-			Duration: time.Since(start), Generation: gen}
+		sc.entry = audit.Entry{Caller: caller(c.p), Route: c.r.name, Subject: sc.nin[:], Asked: sc.asked[:], Status: status,
+			Duration: time.Since(c.start), Generation: gen}
 		if err := s.cfg.Audit.Record(&sc.entry); err != nil {
 			s.log.Error("audit log unavailable: refusing person lookups", "err", err)
 			ctx.Response.Reset()

@@ -24,47 +24,6 @@ var soapServices = struct {
 	ar, hpr, flr *soap.Service
 }{soap.AR(), soap.HPR(), soap.FLR()}
 
-var (
-	pSOAPAR  = []byte("/v1/AR")
-	pSOAPHPR = []byte("/v2/HPR")
-	pSOAPFLR = []byte("/v2/flr")
-	sBasic   = []byte("/Basic")
-)
-
-var (
-	pCPAPI   = []byte("/cp/")
-	pCPParty = []byte("/cp/communicationparty/")
-	pCPEvent = []byte("/cp/event")
-)
-
-// soapRoute classifies NHN's SOAP paths (with or without /Basic) and the
-// CommunicationParty REST API shape under /cp/.
-func soapRoute(path []byte) (route, bool) {
-	if bytes.HasPrefix(path, pCPAPI) {
-		return routeCPAPI, true
-	}
-	path = bytes.TrimSuffix(path, sBasic)
-	switch {
-	case bytes.Equal(path, pSOAPAR):
-		return routeSOAPAR, true
-	case bytes.Equal(path, pSOAPHPR):
-		return routeSOAPHPR, true
-	case bytes.Equal(path, pSOAPFLR):
-		return routeSOAPFLR, true
-	}
-	return routeNone, false
-}
-
-func soapService(rt route) (*soap.Service, []byte) {
-	switch rt {
-	case routeSOAPAR:
-		return soapServices.ar, pSOAPAR
-	case routeSOAPHPR:
-		return soapServices.hpr, pSOAPHPR
-	}
-	return soapServices.flr, pSOAPFLR
-}
-
 var soapBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 var (
@@ -79,8 +38,8 @@ var (
 // envelope. Person-number operations are audited like the native routes:
 // one record per request naming every valid number asked about, written
 // (durably) before the answer is released.
-func (s *Server) serveSOAP(ctx *fasthttp.RequestCtx, rt route, p *auth.Principal, start time.Time) int {
-	svc, path := soapService(rt)
+func (s *Server) serveSOAP(ctx *fasthttp.RequestCtx, c call, svc *soap.Service) int {
+	p, path := c.p, c.r.pattern
 	if ctx.IsGet() || ctx.IsHead() {
 		args := ctx.QueryArgs()
 		if !args.Has("wsdl") && !args.Has("singleWsdl") {
@@ -88,7 +47,7 @@ func (s *Server) serveSOAP(ctx *fasthttp.RequestCtx, rt route, p *auth.Principal
 		}
 		ctx.SetStatusCode(200)
 		ctx.Response.Header.SetContentTypeBytes(ctXML)
-		ctx.SetBody(svc.WSDL(soapBase(ctx), string(path)))
+		ctx.SetBody(svc.WSDL(soapBase(ctx), path))
 		return 200
 	}
 	if !ctx.IsPost() {
@@ -120,8 +79,8 @@ func (s *Server) serveSOAP(ctx *fasthttp.RequestCtx, rt route, p *auth.Principal
 		if ans.Status == 200 && len(b.subjects) == 1 && !b.found {
 			status = 404 // a single lookup that found nobody (NHN answers a fault)
 		}
-		e := audit.Entry{Caller: caller(p), Route: routeNames[rt] + "/" + ans.Op, Subject: nil, Subjects: b.subjects,
-			AskedAll: b.asked, Status: status, Duration: time.Since(start), Generation: v.ID()}
+		e := audit.Entry{Caller: caller(p), Route: c.r.name + "/" + ans.Op, Subject: nil, Subjects: b.subjects,
+			AskedAll: b.asked, Status: status, Duration: time.Since(c.start), Generation: v.ID()}
 		if len(b.subjects) == 1 {
 			e.Subject, e.Subjects = b.subjects[0], nil
 			if len(b.asked) == 1 {
@@ -257,56 +216,52 @@ func (b *soapBackend) Audit(_ string, subject registry.NIN, found bool) error {
 
 func (b *soapBackend) Now() time.Time { return b.s.now() }
 
-// serveCPAPI answers NHN's CommunicationParty REST API v2 shape:
-// GET /cp/communicationparty/{herId} and GET /cp/event?fromSequenceNumber=N
-// (docs/soap.md).
-func (s *Server) serveCPAPI(ctx *fasthttp.RequestCtx, p *auth.Principal) int {
-	path := ctx.Path()
+// cpParty answers NHN's CommunicationParty REST API v2 shape of a party:
+// GET /cp/communicationparty/{herId} (docs/soap.md).
+func (s *Server) cpParty(ctx *fasthttp.RequestCtx, c call) int {
+	her, err := registry.ParseSerial(registry.IDHerID, c.id)
+	if err != nil {
+		return writeError(ctx, err)
+	}
+	return s.cpAnswer(ctx, c, func(out []byte, b *soapBackend) ([]byte, error) { return soap.AppendRESTParty(out, her, b) })
+}
+
+// cpEvents answers GET /cp/event?fromSequenceNumber=N&limit=L: NHN's slim
+// communication-party events.
+func (s *Server) cpEvents(ctx *fasthttp.RequestCtx, c call) int {
+	args := ctx.QueryArgs()
+	from, limit := uint64(1), 100
+	if f := args.Peek("fromSequenceNumber"); len(f) > 0 {
+		n, err := strconv.ParseUint(string(f), 10, 64)
+		if err != nil {
+			writeProblem(ctx, 400, problemBody(400, "invalid_parameter", "Invalid fromSequenceNumber", "fromSequenceNumber is a sequence number", "", "fromSequenceNumber"))
+			return 400
+		}
+		from = n
+	}
+	if l := args.Peek("limit"); len(l) > 0 {
+		n, err := strconv.Atoi(string(l))
+		if err != nil || n < 1 || n > 1000 {
+			writeProblem(ctx, 400, problemBody(400, "invalid_parameter", "Invalid limit", "limit is 1 to 1000", "", "limit"))
+			return 400
+		}
+		limit = n
+	}
+	return s.cpAnswer(ctx, c, func(out []byte, b *soapBackend) ([]byte, error) { return soap.AppendRESTEvents(out, from, limit, b) })
+}
+
+// cpAnswer writes the JSON render appends from the active generation.
+func (s *Server) cpAnswer(ctx *fasthttp.RequestCtx, c call, render func(out []byte, b *soapBackend) ([]byte, error)) int {
 	v, err := s.store.Acquire()
 	if err != nil {
 		return writeError(ctx, err)
 	}
 	defer v.Release()
-	b := &soapBackend{s: s, v: v, p: p}
 	bp := soapBufs.Get().(*[]byte)
 	defer soapBufs.Put(bp)
-	var out []byte
-	switch {
-	case bytes.HasPrefix(path, pCPParty):
-		her, err := registry.ParseSerial(registry.IDHerID, path[len(pCPParty):])
-		if err != nil {
-			return writeError(ctx, err)
-		}
-		out, err = soap.AppendRESTParty((*bp)[:0], her, b)
-		if err != nil {
-			return writeError(ctx, err)
-		}
-	case bytes.Equal(path, pCPEvent):
-		args := ctx.QueryArgs()
-		from, limit := uint64(1), 100
-		if f := args.Peek("fromSequenceNumber"); len(f) > 0 {
-			n, err := strconv.ParseUint(string(f), 10, 64)
-			if err != nil {
-				writeProblem(ctx, 400, problemBody(400, "invalid_parameter", "Invalid fromSequenceNumber", "fromSequenceNumber is a sequence number", "", "fromSequenceNumber"))
-				return 400
-			}
-			from = n
-		}
-		if l := args.Peek("limit"); len(l) > 0 {
-			n, err := strconv.Atoi(string(l))
-			if err != nil || n < 1 || n > 1000 {
-				writeProblem(ctx, 400, problemBody(400, "invalid_parameter", "Invalid limit", "limit is 1 to 1000", "", "limit"))
-				return 400
-			}
-			limit = n
-		}
-		out, err = soap.AppendRESTEvents((*bp)[:0], from, limit, b)
-		if err != nil {
-			return writeError(ctx, err)
-		}
-	default:
-		writeProblem(ctx, 404, bodyNoRoute)
-		return 404
+	out, err := render((*bp)[:0], &soapBackend{s: s, v: v, p: c.p})
+	if err != nil {
+		return writeError(ctx, err)
 	}
 	*bp = out[:0]
 	return writeJSON(ctx, out)

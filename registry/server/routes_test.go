@@ -1,0 +1,119 @@
+package server
+
+import (
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// documented returns the "METHOD /path" of every route named in a table row
+// of a doc (query strings cut).
+func documented(t *testing.T, file string) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile("`(GET|POST) (/(?:v[0-9]|cp)/[^` ?]*)")
+	out := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "|") {
+			continue
+		}
+		for _, m := range re.FindAllStringSubmatch(line, -1) {
+			out[m[1]+" "+m[2]] = true
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s documents no route", file)
+	}
+	return out
+}
+
+// TestRouteTableIsDocumented: every route of the table (and its alias) is in
+// the route table of docs/api.md, or docs/soap.md for the SOAP routes, and
+// every route the tables of either document is in the route table.
+func TestRouteTableIsDocumented(t *testing.T) {
+	docs := map[string]map[string]bool{"api": documented(t, "../../docs/api.md"), "soap": documented(t, "../../docs/soap.md")}
+	inTable := map[string]map[string]bool{"api": {}, "soap": {}}
+	for _, r := range Routes() {
+		doc, method := "api", r.Method
+		switch {
+		case method == mSOAP:
+			doc, method = "soap", mPost
+		case strings.HasPrefix(r.Pattern, "/cp/"):
+			doc = "soap" // NHN's REST shape is documented with the SOAP façades
+		}
+		for _, p := range []string{r.Pattern, r.Alias} {
+			if p == "" {
+				continue
+			}
+			k := method + " " + p
+			inTable[doc][k] = true
+			if !docs[doc][k] {
+				t.Errorf("route %s (%s) is not in the route table of docs/%s.md", r.Name, k, doc)
+			}
+		}
+	}
+	for doc, m := range docs {
+		var missing []string
+		for k := range m {
+			if inTable["api"][k] || inTable["soap"][k] {
+				continue
+			}
+			// A concrete path (GET /v1/events/persons) names the route it matches.
+			method, path, _ := strings.Cut(k, " ")
+			if rt, _ := match([]byte(path)); rt != routeNone && strings.Contains(routes[rt].method, method) {
+				continue
+			}
+			missing = append(missing, k)
+		}
+		sort.Strings(missing)
+		for _, k := range missing {
+			t.Errorf("docs/%s.md documents %s, which is not in the route table", doc, k)
+		}
+	}
+}
+
+// TestRouteMatching: every pattern finds its route with an id in its {x},
+// literal segments win over {x}, and near misses find no route.
+func TestRouteMatching(t *testing.T) {
+	for i, r := range routes[1:] {
+		for _, p := range []string{r.pattern, r.alias} {
+			if p == "" {
+				continue
+			}
+			path := strings.NewReplacer("{herId}", "80001", "{orgnr}", "923609016", "{reshId}", "7", "{hpr}", "9",
+				"{id}", "5", "{register}", "persons", "{oid}", "9060").Replace(p)
+			rt, id := match([]byte(path))
+			if rt != routeID(i+1) {
+				t.Errorf("%s matches route %q, want %q", path, routes[rt].name, r.name)
+			}
+			if strings.Contains(p, "{") != (len(id) > 0) {
+				t.Errorf("%s: id %q", path, id)
+			}
+		}
+	}
+	for _, c := range []struct{ path, route, id string }{
+		{"/v1/personnel/search", "personnel-search", ""},
+		{"/v1/personnel/lookup", "personnel-lookup", ""},
+		{"/v1/communication-parties/", "communication-party", ""},
+		{"/v1/communication-parties/80001/certificates/history", "communication-party-certificate-history", "80001"},
+		{"/v1/codes", "codes", ""},
+		{"/v2/flr/Basic", "soap-flr", ""},
+		{"/v1/communication-parties/80001/x", "none", ""},
+		{"/v1/ARX", "none", ""},
+		{"/v1/AR/Basic/x", "none", ""},
+		{"/v1", "none", ""},
+		{"/", "none", ""},
+		{"", "none", ""},
+		{"/v1/organisations/923609016/", "none", ""},
+	} {
+		rt, id := match([]byte(c.path))
+		if routes[rt].name != c.route || string(id) != c.id {
+			t.Errorf("%q: route %q id %q, want %q %q", c.path, routes[rt].name, id, c.route, c.id)
+		}
+	}
+}
