@@ -72,6 +72,18 @@ func storedFull(tb testing.TB, m *Main, key registry.Key) []byte {
 	return full
 }
 
+// hitAllocs measures fn's allocations per run. testing.AllocsPerRun counts
+// the whole process: the daemon's background work (Pebble, the follow loop)
+// allocates meanwhile, so it takes the least of three measurements. An
+// allocation of fn itself shows in every one.
+func hitAllocs(fn func()) float64 {
+	least := testing.AllocsPerRun(5000, fn)
+	for range 2 {
+		least = min(least, testing.AllocsPerRun(5000, fn))
+	}
+	return least
+}
+
 // TestCacheHitAllocatesNothing: on the real store with authentication and
 // the audit log on, a cache hit answers 200 with the stored bytes and costs
 // zero allocations per request.
@@ -101,7 +113,7 @@ func TestCacheHitAllocatesNothing(t *testing.T) {
 			}
 		}
 		check()
-		allocs := testing.AllocsPerRun(1000, func() {
+		allocs := hitAllocs(func() {
 			ctx.Response.Reset()
 			m.api.Handle(ctx)
 		})
