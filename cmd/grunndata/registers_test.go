@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/grunndata/grunndata/loader/loadertest"
 	"github.com/grunndata/grunndata/registry"
@@ -240,8 +242,14 @@ func TestRegistersInDepth(t *testing.T) {
 			Approvals []approval `json:"approvals"`
 			AtTime    string     `json:"atTime"`
 		}
-		if st := getJSON(t, api+"/v1/personnel/"+u(id.hpr), &now); st != 200 || now.AtTime == "" {
-			t.Fatal(st)
+		// Without atTime: the record as stored (every approval with its period).
+		stored := storedFull(t, m, registry.SerialKey(registry.RegPersonnel, id.hpr))
+		if r := do(t, "GET", api+"/v1/personnel/"+u(id.hpr), "", ""); r.status != 200 || !bytes.Equal(r.body, stored) {
+			t.Fatalf("without atTime: %d %.300s, want the stored record", r.status, r.body)
+		}
+		today := time.Now().UTC().Format(time.DateOnly)
+		if st := getJSON(t, api+"/v1/personnel/"+u(id.hpr)+"?atTime="+today, &now); st != 200 || now.AtTime != today+"T00:00:00Z" {
+			t.Fatal(st, now.AtTime)
 		}
 		for _, a := range now.Approvals {
 			if a.Valid == nil {

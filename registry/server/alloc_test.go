@@ -3,6 +3,7 @@
 package server
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/grunndata/grunndata/registry/auth"
@@ -16,6 +17,7 @@ func TestCacheHitAllocatesNothing(t *testing.T) {
 	for _, c := range []struct{ name, method, uri, body string }{
 		{"party", "GET", "/v1/communication-parties/80001", ""},
 		{"person", "POST", "/v1/persons/lookup", `{"nin":"01810050019"}`},
+		{"personnel", "GET", "/v1/personnel/1000017", ""}, // the stored record (HPR encodes once)
 		{"invalid-id", "GET", "/v1/communication-parties/80x01", ""},
 		{"not-found-cached-miss-path", "GET", "/v1/organisations/923609016", ""},
 	} {
@@ -26,6 +28,9 @@ func TestCacheHitAllocatesNothing(t *testing.T) {
 		ctx := request(c.method, c.uri, body)
 		s.Handle(ctx)
 		s.cache.Wait()
+		if c.name == "personnel" && (ctx.Response.StatusCode() != 200 || !bytes.Equal(ctx.Response.Body(), hprRecord)) {
+			t.Fatalf("personnel: %d %s, want the stored record", ctx.Response.StatusCode(), ctx.Response.Body())
+		}
 		if c.name == "not-found-cached-miss-path" {
 			continue // a miss reads the store; misses may allocate
 		}
@@ -60,5 +65,27 @@ func TestAuthenticatedCacheHitAllocatesNothing(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations per authenticated request, want 0", allocs)
+	}
+}
+
+// TestPersonnelAtTime: without ?atTime the stored record is served as
+// stored; with it, the record as of the instant (registry.PersonnelAt).
+func TestPersonnelAtTime(t *testing.T) {
+	s, _ := newTestServer(t, 1<<20)
+	for _, c := range []struct {
+		uri    string
+		status int
+		want   string
+	}{
+		{"/v1/personnel/1000017", 200, string(hprRecord)},
+		{"/v1/personnel/1000017?atTime=2019-01-01", 200, `"valid":true`},
+		{"/v1/personnel/1000017?atTime=2021-01-01T00:00:00Z", 200, `"approvals":[],"atTime":"2021-01-01T00:00:00Z"`},
+		{"/v1/personnel/1000017?atTime=yesterday", 400, `"field":"atTime"`},
+	} {
+		ctx := request("GET", c.uri, nil)
+		s.Handle(ctx)
+		if ctx.Response.StatusCode() != c.status || !bytes.Contains(ctx.Response.Body(), []byte(c.want)) {
+			t.Errorf("%s: %d %s, want %d and %s", c.uri, ctx.Response.StatusCode(), ctx.Response.Body(), c.status, c.want)
+		}
 	}
 }

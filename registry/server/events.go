@@ -48,7 +48,7 @@ func eventSubject(pk, entity []byte) (registry.NIN, bool) {
 		return n, true
 	case registry.RegPersonnel:
 		if entity != nil {
-			return hprNIN(entity)
+			return registry.HPRNIN(entity)
 		}
 	}
 	return n, false

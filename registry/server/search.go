@@ -417,7 +417,11 @@ func (s *Server) searchPersonnel(ctx *fasthttp.RequestCtx, c call) int {
 		}
 		return a.hpr < b.hpr
 	})
-	at, _ := parseAtTime(ctx)
+	at, atGiven, ok := parseAtTime(ctx)
+	if !ok {
+		writeProblem(ctx, 400, bodyBadAtTime)
+		return 400
+	}
 	out := append(make([]byte, 0, 16384), `{"total":`...)
 	out = strconv.AppendInt(out, int64(len(hits)), 10)
 	out = append(out, `,"capped":`...)
@@ -427,11 +431,15 @@ func (s *Server) searchPersonnel(ctx *fasthttp.RequestCtx, c call) int {
 	out = s.appendPage(out, v, len(hits), offset, limit, func(i int) registry.Key {
 		return registry.SerialKey(registry.RegPersonnel, uint64(hits[i].hpr))
 	}, func(_ int, full, _ []byte) []byte {
-		body, err := personnelAt(full, at) // nil (skipped) if it does not decode
-		if err == nil {
-			if n, ok := hprNIN(full); ok {
-				subjects = append(subjects, append([]byte(nil), n[:]...))
+		body := full
+		if atGiven {
+			var err error
+			if body, err = registry.PersonnelAt(nil, full, at); err != nil {
+				return nil // skipped: it does not decode
 			}
+		}
+		if n, ok := registry.HPRNIN(full); ok {
+			subjects = append(subjects, append([]byte(nil), n[:]...))
 		}
 		return body
 	}, nil)

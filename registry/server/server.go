@@ -447,8 +447,8 @@ func (s *Server) writePersonnelByNIN(ctx *fasthttp.RequestCtx, v registry.View, 
 		s.log.Error("BUG: malformed personnel index value")
 		return writeError(ctx, registry.ErrBadValue)
 	}
-	k := registry.SerialKey(registry.RegPersonnel, uint64(binary.BigEndian.Uint32(hv)))
-	st, _, _ := s.writePersonnel(ctx, v, &k)
+	sc.key = registry.SerialKey(registry.RegPersonnel, uint64(binary.BigEndian.Uint32(hv)))
+	st, _, _ := s.writePersonnel(ctx, v, &sc.key)
 	return st
 }
 

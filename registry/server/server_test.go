@@ -34,12 +34,15 @@ func (m *memStore) Scan(prefix, from []byte, fn func(k, v []byte) bool) error { 
 
 const (
 	testHer = 80001
+	testHPR = 1000017
 	testNIN = "01810050019" // synthetic (month + 80)
 )
 
 var (
 	partyBody  = []byte(`{"herId":80001,"name":"Test legesenter"}`)
 	personFull = []byte(`{"nin":"01810050019","residentialAddress":{"adressenavn":"Hemmeligveien"}}`)
+	hprRecord  = []byte(`{"hprNumber":1000017,"nin":"01810050019","givenName":"Kari","familyName":"Nordmann","approvals":[` +
+		`{"authorization":{"code":"1"},"valid":{"from":"1996-06-01","to":"2020-12-31"},"ended":false,"specialities":[],"suspensions":[]}]}`)
 	personRest = []byte(`{"nin":"01810050019","addressProtection":"fortrolig","addressesWithheld":true,"residentialAddress":null}`)
 )
 
@@ -54,6 +57,8 @@ func newTestServer(tb testing.TB, cacheBytes int64) (*Server, *memStore) {
 	st.data[string(k.Bytes())] = registry.AppendValue(nil, 0, partyBody, nil)
 	k = registry.PersonKey(n)
 	st.data[string(k.Bytes())] = registry.AppendValue(nil, 0, personFull, personRest)
+	k = registry.SerialKey(registry.RegPersonnel, testHPR)
+	st.data[string(k.Bytes())] = registry.AppendValue(nil, 0, hprRecord, nil)
 	c, err := cache.New(cache.Config{MaxBytes: cacheBytes})
 	if err != nil {
 		tb.Fatal(err)

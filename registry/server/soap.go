@@ -188,7 +188,7 @@ func (b *soapBackend) Record(key *registry.Key) ([]byte, error) {
 	if key.Register() == registry.RegPersonnel && b.s.cfg.Audit != nil {
 		// HPR answers carry the person's fødselsnummer: audited, whatever
 		// the operation asked by.
-		if n, ok := hprNIN(full); ok {
+		if n, ok := registry.HPRNIN(full); ok {
 			b.subject(n)
 			b.found = true
 		}
