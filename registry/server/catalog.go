@@ -2,7 +2,6 @@ package server
 
 import (
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"sort"
 	"strconv"
@@ -13,132 +12,28 @@ import (
 	"github.com/grunndata/grunndata/registry"
 )
 
-// The catalog is an in-memory search index over the small registers —
+// The search catalog of the small registers (registry.BuildCatalog) —
 // Adresseregisteret (~100 k parties) and Fastlegeregisteret (~5 k contracts)
-// — built from a generation the first time it is searched, and rebuilt when
-// another generation becomes active. Searching it costs no store reads but
-// the records of the page returned.
-
-type catalogContract struct {
-	id           uint64
-	orgnr        string
-	municipality string
-}
-
-type catalog struct {
-	seq       uint64
-	parties   []registry.PartyEntry
-	contracts []catalogContract
-}
+// — is built from a generation the first time it is searched (or by the
+// background builder), and rebuilt when another generation becomes active.
+// Searching it costs no store reads but the records of the page returned.
 
 type catalogCache struct {
 	mu  sync.Mutex
-	cur *catalog
+	cur *registry.Catalog
 }
 
 // tokens folds and splits a name (registry.NameTokens).
 func tokens(s string) []string { return registry.NameTokens(s) }
 
-func buildCatalog(v registry.View) (*catalog, error) {
-	c := &catalog{seq: v.Seq()}
-	err := v.Scan([]byte{byte(registry.RegParty)}, nil, func(k, val []byte) bool {
-		_, full, _, err := registry.DecodeValue(val)
-		if err != nil {
-			return true
-		}
-		var p struct {
-			Name         string `json:"name"`
-			Type         string `json:"type"`
-			Orgnr        string `json:"organizationNumber"`
-			Active       bool   `json:"active"`
-			Municipality *struct {
-				Code string `json:"code"`
-			} `json:"municipality"`
-			BusinessType *struct {
-				Code string `json:"code"`
-			} `json:"businessType"`
-			Service *struct {
-				Code struct {
-					Code string `json:"code"`
-				} `json:"code"`
-			} `json:"service"`
-			Parent *struct {
-				Orgnr string `json:"organizationNumber"`
-			} `json:"parent"`
-		}
-		if json.Unmarshal(full, &p) != nil {
-			return true
-		}
-		cp := registry.PartyEntry{HerID: binary.BigEndian.Uint32(k[1:]), Name: p.Name, Words: tokens(p.Name), Type: p.Type,
-			Orgnr: p.Orgnr, Active: p.Active}
-		if cp.Orgnr == "" && p.Parent != nil {
-			cp.Orgnr = p.Parent.Orgnr
-		}
-		if p.Municipality != nil {
-			cp.Municipality = p.Municipality.Code
-		}
-		if p.BusinessType != nil {
-			cp.BusinessType = p.BusinessType.Code
-		}
-		if p.Service != nil {
-			cp.ServiceCode = p.Service.Code.Code
-		}
-		c.parties = append(c.parties, cp)
-		return true
-	})
-	if err != nil {
-		return nil, err
-	}
-	// Children inherit the municipality and business type of their
-	// organisation for filtering.
-	byHer := make(map[uint32]*registry.PartyEntry, len(c.parties))
-	for i := range c.parties {
-		byHer[c.parties[i].HerID] = &c.parties[i]
-	}
-	v.Scan([]byte{byte(registry.IdxPartyChildren)}, nil, func(k, _ []byte) bool {
-		parent, child := byHer[binary.BigEndian.Uint32(k[1:])], byHer[binary.BigEndian.Uint32(k[5:])]
-		if parent != nil && child != nil {
-			if child.Municipality == "" {
-				child.Municipality = parent.Municipality
-			}
-			if child.BusinessType == "" {
-				child.BusinessType = parent.BusinessType
-			}
-		}
-		return true
-	})
-	err = v.Scan([]byte{byte(registry.RegGPContract)}, nil, func(k, val []byte) bool {
-		_, full, _, err := registry.DecodeValue(val)
-		if err != nil {
-			return true
-		}
-		var g struct {
-			Orgnr        string `json:"gpOfficeOrganizationNumber"`
-			Municipality *struct {
-				Code string `json:"code"`
-			} `json:"municipality"`
-		}
-		if json.Unmarshal(full, &g) != nil {
-			return true
-		}
-		cc := catalogContract{id: binary.BigEndian.Uint64(k[1:]), orgnr: g.Orgnr}
-		if g.Municipality != nil {
-			cc.municipality = g.Municipality.Code
-		}
-		c.contracts = append(c.contracts, cc)
-		return true
-	})
-	return c, err
-}
-
 // catalogFor returns the catalog of v, building it if needed.
-func (s *Server) catalogFor(v registry.View) (*catalog, error) {
+func (s *Server) catalogFor(v registry.View) (*registry.Catalog, error) {
 	s.catalog.mu.Lock()
 	defer s.catalog.mu.Unlock()
-	if c := s.catalog.cur; c != nil && c.seq == v.Seq() {
+	if c := s.catalog.cur; c != nil && c.Seq == v.Seq() {
 		return c, nil
 	}
-	c, err := buildCatalog(v)
+	c, err := registry.BuildCatalog(v)
 	if err != nil {
 		return nil, err
 	}
@@ -252,8 +147,8 @@ func (s *Server) searchParties(ctx *fasthttp.RequestCtx) int {
 	}
 	var hits []hit
 	facets := map[string]map[string]int{"type": {}, "businessType": {}, "municipality": {}}
-	for i := range c.parties {
-		p := &c.parties[i]
+	for i := range c.Parties {
+		p := &c.Parties[i]
 		ok, exact := q.Match(p)
 		if !ok {
 			continue
@@ -343,9 +238,9 @@ func (s *Server) listContracts(ctx *fasthttp.RequestCtx) int {
 		return writeError(ctx, err)
 	}
 	var ids []uint64
-	for _, g := range c.contracts {
-		if (orgnr == "" || g.orgnr == orgnr) && (municipality == "" || g.municipality == municipality) {
-			ids = append(ids, g.id)
+	for _, g := range c.Contracts {
+		if (orgnr == "" || g.Orgnr == orgnr) && (municipality == "" || g.Municipality == municipality) {
+			ids = append(ids, g.ID)
 		}
 	}
 	out := append(make([]byte, 0, 8192), `{"total":`...)
