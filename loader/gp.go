@@ -301,11 +301,11 @@ type gpAnswer struct {
 // patient lives. The withheld view keeps only that the patient has a GP;
 // the period goes too, since its start dates the patient's last move.
 func appendGPAnswer(dst []byte, a *gpAnswer, withheld bool) []byte {
+	if withheld {
+		return registry.AppendWithheldGP(dst, []byte(a.nin)) // a.nin is a valid person number
+	}
 	dst = append(dst, `{"patientNin":`...)
 	dst = appendQuoted(dst, a.nin)
-	if withheld {
-		return append(dst, `,"gpWithheld":true,"patientAddressProtected":true}`...)
-	}
 	dst = append(dst, `,"gpContractId":`...)
 	dst = appendInt(dst, a.contractID)
 	dst = append(dst, `,"gpHerId":`...)

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/grunndata/grunndata/registry"
 	"github.com/grunndata/grunndata/registry/auth"
 	"github.com/grunndata/grunndata/registry/auth/authtest"
 )
@@ -86,6 +87,30 @@ func TestPersonnelAtTime(t *testing.T) {
 		s.Handle(ctx)
 		if ctx.Response.StatusCode() != c.status || !bytes.Contains(ctx.Response.Body(), []byte(c.want)) {
 			t.Errorf("%s: %d %s, want %d and %s", c.uri, ctx.Response.StatusCode(), ctx.Response.Body(), c.status, c.want)
+		}
+	}
+}
+
+// TestGPCacheHitAllocatesNothing: the GP lookup, including the check of the
+// patient's current protection and the withheld answer, stays at zero
+// allocations on a cache hit.
+func TestGPCacheHitAllocatesNothing(t *testing.T) {
+	s, st := newTestServer(t, 1<<20)
+	n, _, _ := registry.ParseNIN([]byte(testNIN))
+	k := registry.GPPatientKey(n)
+	st.data[string(k.Bytes())] = registry.AppendValue(nil, 0, []byte(`{"patientNin":"`+testNIN+`","gpContractId":1}`), nil)
+	z := registry.PersonExistsKey(n)
+	for _, flags := range []byte{0, registry.FlagRestricted} {
+		s.cache.Clear()
+		st.data[string(z.Bytes())] = []byte{flags}
+		ctx := request("POST", "/v1/gp/lookup", []byte(`{"nin":"`+testNIN+`"}`))
+		s.Handle(ctx)
+		s.cache.Wait()
+		if allocs := testing.AllocsPerRun(1000, func() {
+			ctx.Response.Reset()
+			s.Handle(ctx)
+		}); allocs != 0 {
+			t.Errorf("flags %d: %v allocations per GP lookup, want 0", flags, allocs)
 		}
 	}
 }

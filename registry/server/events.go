@@ -127,6 +127,7 @@ func (s *Server) events(ctx *fasthttp.RequestCtx, c call) int {
 	n := 0
 	next := after
 	var subjects [][]byte
+	var gpBuf []byte
 	err = v.Scan([]byte{byte(registry.IdxEvents), er.Code}, from[:], func(k, ev []byte) bool {
 		if n == limit {
 			return false
@@ -172,6 +173,10 @@ func (s *Server) events(ctx *fasthttp.RequestCtx, c call) int {
 				body := restricted
 				if seeProtected {
 					body = full
+				}
+				if registry.Register(pk[0]) == registry.RegGPPatient {
+					var zk registry.Key
+					body = s.gpBody(v, pk[1:], flags, full, restricted, seeProtected, &zk, &gpBuf)
 				}
 				entity = full
 				out = append(out, `,"type":"upsert","entity":`...)

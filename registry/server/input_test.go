@@ -103,3 +103,37 @@ func TestErrorBodiesNeverEchoInput(t *testing.T) {
 		}
 	}
 }
+
+// TestGPWithheldForPatientProtectedSinceLoad: defect 1 of issue 11 after a
+// delta. A Freg delta that makes a patient's address protected rewrites the
+// person (and its flags) but not their GP answer, whose stored value then has
+// no withheld view: the server still withholds the GP, on lookup and bulk.
+func TestGPWithheldForPatientProtectedSinceLoad(t *testing.T) {
+	s, st := newTestServer(t, 1<<20)
+	n, _, _ := registry.ParseNIN([]byte(testNIN))
+	gp := []byte(`{"patientNin":"` + testNIN + `","gpContractId":300012,"gpHerId":80385,"period":{"from":"2024-12-08","to":null},"contract":{"id":300012}}`)
+	k := registry.GPPatientKey(n)
+	st.data[string(k.Bytes())] = registry.AppendValue(nil, 0, gp, nil) // stored before the person became protected
+	z := registry.PersonExistsKey(n)
+	for _, protected := range []bool{false, true} {
+		s.cache.Clear()
+		flags := byte(0)
+		if protected {
+			flags = registry.FlagRestricted
+		}
+		st.data[string(z.Bytes())] = []byte{flags}
+		for _, c := range []struct{ uri, body string }{
+			{"/v1/gp/lookup", `{"nin":"` + testNIN + `"}`},
+			{"/v1/gp/bulk", `{"nins":["` + testNIN + `"]}`},
+		} {
+			ctx := request("POST", c.uri, []byte(c.body))
+			s.Handle(ctx)
+			body := ctx.Response.Body()
+			withheld := bytes.Contains(body, []byte(`{"patientNin":"`+testNIN+`","gpWithheld":true,"patientAddressProtected":true}`))
+			leaks := bytes.Contains(body, []byte("300012")) || bytes.Contains(body, []byte("80385"))
+			if ctx.Response.StatusCode() != 200 || withheld != protected || leaks == protected {
+				t.Fatalf("protected=%v %s: %d %s", protected, c.uri, ctx.Response.StatusCode(), body)
+			}
+		}
+	}
+}

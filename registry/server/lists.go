@@ -263,6 +263,7 @@ func (s *Server) bulk(ctx *fasthttp.RequestCtx, c call, gp bool) int {
 	}
 	out := append(make([]byte, 0, 1024*len(req.NINs)+32), `{"items":[`...)
 	var subjects, asked [][]byte
+	var gpBuf []byte
 	for i, raw := range req.NINs {
 		if i > 0 {
 			out = append(out, ',')
@@ -332,7 +333,7 @@ func (s *Server) bulk(ctx *fasthttp.RequestCtx, c call, gp bool) int {
 			}
 			continue
 		}
-		_, full, restricted, err := registry.DecodeValue(val)
+		flags, full, restricted, err := registry.DecodeValue(val)
 		if err != nil {
 			out = append(out, `,"status":500,"code":"internal"}`...)
 			continue
@@ -340,6 +341,10 @@ func (s *Server) bulk(ctx *fasthttp.RequestCtx, c call, gp bool) int {
 		body := restricted
 		if seeProtected {
 			body = full
+		}
+		if gp {
+			var zk registry.Key
+			body = s.gpBody(v, n[:], flags, full, restricted, seeProtected, &zk, &gpBuf)
 		}
 		if !gp {
 			out = append(out, `,"status":200,"person":`...)

@@ -181,9 +181,11 @@ func (s *Server) startCatalogs() {
 // scratch is per-request state from a pool (never kept after the handler).
 type scratch struct {
 	key   registry.Key
+	key2  registry.Key // the patient's person flags (GP answers)
 	nin   registry.NIN // the person answered (current number)
 	asked registry.NIN // the number the caller sent
 	entry audit.Entry
+	buf   []byte
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -368,7 +370,7 @@ func (s *Server) answerNIN(ctx *fasthttp.RequestCtx, v registry.View, reg regist
 		return status
 	case registry.RegGPPatient:
 		sc.key = registry.GPPatientKey(n)
-		status := s.writeFrom(ctx, v, &sc.key, seeProtected)
+		status := s.writeGP(ctx, v, sc, seeProtected)
 		if status != 404 && s.cfg.Audit == nil {
 			return status
 		}
@@ -376,7 +378,7 @@ func (s *Server) answerNIN(ctx *fasthttp.RequestCtx, v registry.View, reg regist
 		if status == 404 && ok {
 			status = s.retryOtherNumbers(ctx, full, n, func(o registry.NIN) int {
 				sc.key = registry.GPPatientKey(o)
-				return s.writeFrom(ctx, v, &sc.key, seeProtected)
+				return s.writeGP(ctx, v, sc, seeProtected)
 			})
 		}
 		return status
@@ -396,6 +398,53 @@ func (s *Server) answerNIN(ctx *fasthttp.RequestCtx, v registry.View, reg regist
 		return status
 	}
 	return writeError(ctx, registry.ErrNotFound)
+}
+
+// writeGP writes the GP answer under sc.key (a GP patient key) as the
+// caller may see it (gpBody).
+func (s *Server) writeGP(ctx *fasthttp.RequestCtx, v registry.View, sc *scratch, seeProtected bool) int {
+	val, err := s.cache.Get(v, &sc.key)
+	if err != nil {
+		return writeError(ctx, err)
+	}
+	flags, full, restricted, err := registry.DecodeValue(val)
+	if err != nil {
+		s.log.Error("BUG: undecodable stored value", "register", string(sc.key.Register()))
+		return writeError(ctx, err)
+	}
+	if flags&registry.FlagGone != 0 {
+		return writeError(ctx, registry.ErrGone)
+	}
+	body := s.gpBody(v, sc.key.Bytes()[1:], flags, full, restricted, seeProtected, &sc.key2, &sc.buf)
+	ctx.SetStatusCode(200)
+	ctx.Response.Header.SetContentTypeBytes(ctJSON)
+	ctx.SetBody(body)
+	return 200
+}
+
+// gpBody chooses the GP answer of patient (11 digits) a caller may see:
+// the full one with grunndata:person.read-protected, else the withheld one
+// for a protected patient. The loader stores the withheld view of patients
+// protected at load time; a patient protected since (a Freg delta changes
+// the address protection, not the GP answers) is recognised by the person's
+// current flags, and answered the same withheld view. zk and buf are scratch.
+func (s *Server) gpBody(v registry.View, patient []byte, flags byte, full, restricted []byte, seeProtected bool, zk *registry.Key, buf *[]byte) []byte {
+	switch {
+	case seeProtected:
+		return full
+	case flags&registry.FlagRestricted != 0:
+		return restricted
+	case len(patient) != len(registry.NIN{}):
+		return full
+	}
+	var n registry.NIN
+	copy(n[:], patient)
+	*zk = registry.PersonExistsKey(n)
+	if pv, err := s.cache.Get(v, zk); err == nil && len(pv) > 0 && pv[0]&registry.FlagRestricted != 0 {
+		*buf = registry.AppendWithheldGP((*buf)[:0], patient)
+		return *buf
+	}
+	return full
 }
 
 // resolvePerson reads the person sc.asked names and sets sc.nin to their

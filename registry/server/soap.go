@@ -193,6 +193,11 @@ func (b *soapBackend) Record(key *registry.Key) ([]byte, error) {
 			b.found = true
 		}
 	}
+	if key.Register() == registry.RegGPPatient {
+		var zk registry.Key
+		var buf []byte
+		return b.s.gpBody(b.v, key.Bytes()[1:], flags, full, restricted, b.p.Scopes&auth.ScopePersonReadProtected != 0, &zk, &buf), nil
+	}
 	if b.p.Scopes&auth.ScopePersonReadProtected != 0 {
 		return full, nil
 	}
