@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grunndata/grunndata/index"
 	"github.com/grunndata/grunndata/loader/loadertest"
 	"github.com/grunndata/grunndata/registry/audit"
 )
@@ -113,6 +114,18 @@ func TestAuthEndToEnd(t *testing.T) {
 	}
 	if r := doAuth(t, "GET", admin, mint("grunndata:admin"), ""); r.status != 200 || !bytes.Contains(r.body, []byte(`"clientId":"epj-test-client"`)) {
 		t.Fatalf("/admin/audit: %d %s", r.status, r.body)
+	}
+	// `snapshots activate --admin` sends its --token: refused without one,
+	// done with an admin token (reactivating the active generation).
+	gen, err := index.ReadActive(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, e := runCLI(t, "snapshots", "activate", gen, "--admin", m.AdminAddr(), "--token", ""); code != 1 || !strings.Contains(e, "401") {
+		t.Fatalf("snapshots activate --admin without a token: exit %d %s", code, e)
+	}
+	if code, out, e := runCLI(t, "snapshots", "activate", gen, "--admin", m.AdminAddr(), "--token", mint("grunndata:admin")); code != 0 || !strings.Contains(out, "generation "+gen+" serves") {
+		t.Fatalf("snapshots activate --admin --token: exit %d %s%s", code, out, e)
 	}
 	if r := doAuth(t, "GET", "http://"+m.AdminAddr()+"/metrics", "", ""); r.status != 200 {
 		t.Fatalf("/metrics needs no token: %d", r.status)

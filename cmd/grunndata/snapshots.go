@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -23,9 +24,10 @@ import (
 const snapshotsUsage = `usage: grunndata snapshots COMMAND [flags]
 
   list      [--data DIR] [--json]          every generation: created, sources, counts, rejects, feeds, size, state
-  activate  [--data DIR] [--full] [--admin URL] GEN
+  activate  [--data DIR] [--full] [--admin URL [--token T]] GEN
                                            verify GEN and make it the active generation
-  rollback  [--data DIR] [--admin URL]     back to the previous good generation of the activation history
+  rollback  [--data DIR] [--admin URL [--token T]]
+                                           back to the previous good generation of the activation history
   prune     [--data DIR] --keep N          remove all but the N newest (never the active one, the
                                            rollback target or the newest), and the half-built
                                            generations of killed loads and deltas
@@ -34,7 +36,9 @@ const snapshotsUsage = `usage: grunndata snapshots COMMAND [flags]
 A running server on the same data directory follows activate and rollback at
 once (inotify), within --follow-interval, or on SIGHUP. With --admin URL (the
 server's admin listener, e.g. http://127.0.0.1:9090) the server does the
-activation itself and answers when the new generation serves.
+activation itself and answers when the new generation serves; when the admin
+listener checks tokens, --token (default $GRUNNDATA_TOKEN) is a token with the
+grunndata:admin scope.
 `
 
 func runSnapshots(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -50,15 +54,20 @@ func runSnapshots(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, snapshotsUsage) }
 	data := fs.String("data", "data", "data `DIR` holding the generations")
-	asJSON, full, keep, admin := new(bool), new(bool), new(int), new(string)
+	asJSON, full, keep, admin, token := new(bool), new(bool), new(int), new(string), new(string)
+	tokenFlag := func() {
+		fs.StringVar(token, "token", os.Getenv("GRUNNDATA_TOKEN"), "access `TOKEN` with the grunndata:admin scope for --admin (default $GRUNNDATA_TOKEN)")
+	}
 	switch cmd {
 	case "list":
 		fs.BoolVar(asJSON, "json", false, "print a JSON array")
 	case "activate":
 		fs.BoolVar(full, "full", false, "checksum every file whatever the generation's size")
 		fs.StringVar(admin, "admin", "", "activate through the server's admin listener at `URL`")
+		tokenFlag()
 	case "rollback":
 		fs.StringVar(admin, "admin", "", "roll back through the server's admin listener at `URL`")
+		tokenFlag()
 	case "prune":
 		fs.IntVar(keep, "keep", -1, "keep the `N` newest generations")
 	case "verify":
@@ -102,7 +111,7 @@ func runSnapshots(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		gen := pos[0]
 		if *admin != "" {
-			return adminCall(ctx, stdout, stderr, *admin, "/admin/snapshots/"+gen+"/activate")
+			return adminCall(ctx, stdout, stderr, *admin, *token, "/admin/snapshots/"+gen+"/activate")
 		}
 		start := time.Now()
 		// The pointer is read before the verification and written only if
@@ -133,7 +142,7 @@ func runSnapshots(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return 2
 		}
 		if *admin != "" {
-			return adminCall(ctx, stdout, stderr, *admin, "/admin/snapshots/rollback")
+			return adminCall(ctx, stdout, stderr, *admin, *token, "/admin/snapshots/rollback")
 		}
 		prev, err := index.ReadActive(*data)
 		if err != nil {
@@ -258,8 +267,9 @@ func verifyForActivation(data, gen string, full bool) error {
 	return index.VerifyOpen(data, gen)
 }
 
-// adminCall POSTs to a server's admin listener and prints its answer.
-func adminCall(ctx context.Context, stdout, stderr io.Writer, base, path string) int {
+// adminCall POSTs to a server's admin listener, with token as the bearer
+// token when given, and prints its answer.
+func adminCall(ctx context.Context, stdout, stderr io.Writer, base, token, path string) int {
 	base = strings.TrimRight(base, "/")
 	if !strings.Contains(base, "://") {
 		base = "http://" + base
@@ -268,6 +278,9 @@ func adminCall(ctx context.Context, stdout, stderr io.Writer, base, path string)
 	if err != nil {
 		fmt.Fprintf(stderr, "grunndata snapshots: %v\n", err)
 		return 2
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
