@@ -191,17 +191,9 @@ type run struct {
 // generation is removed; the previous generation is untouched.
 func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	start := time.Now()
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Workers <= 0 {
-		cfg.Workers = 1
-	}
-	if cfg.MaxRejectRatio < 0 {
-		return rep, fmt.Errorf("max reject ratio %v: must be ≥ 0", cfg.MaxRejectRatio)
+	defer func() { rep.Duration = time.Since(start) }()
+	if err := cfg.defaults(); err != nil {
+		return rep, err
 	}
 	if cfg.MaxShrinkPercent < 0 || cfg.MaxShrinkPercent > 100 {
 		return rep, fmt.Errorf("max shrink %v %%: must be between 0 and 100", cfg.MaxShrinkPercent)
@@ -210,99 +202,72 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	if err != nil {
 		return rep, err
 	}
-	if fi, err := os.Stat(cfg.From); err != nil {
-		return rep, fmt.Errorf("source directory: %w", err)
-	} else if !fi.IsDir() {
-		return rep, fmt.Errorf("source %s: not a directory", cfg.From)
+	if err := cfg.checkDir("source"); err != nil {
+		return rep, err
 	}
 	// A register whose files are absent is refused before anything is
 	// read; one that turns out empty or shrunk, after (checkRegisters).
 	if err := guard.checkFiles(cfg.From); err != nil {
 		return rep, err
 	}
-	bcfg := index.DefaultBuilderConfig(cfg.DataDir)
-	if cfg.SortBytes > 0 {
-		bcfg.SortBytes = cfg.SortBytes
-	}
-	bcfg.Logger = cfg.Logger
-	if err := index.RemoveTemp(cfg.DataDir, cfg.Logger); err != nil {
-		return rep, err
-	}
-	b, err := index.NewBuilder(bcfg)
-	if err != nil {
-		return rep, err
-	}
-	r := &run{cfg: cfg, log: cfg.Logger, b: b, stats: map[string]*Stats{}, today: cfg.Now().UTC().Format("2006-01-02"), ctx: ctx,
-		unknown: map[string]int64{}}
-	for _, name := range registerOrder {
-		r.stats[name] = &Stats{Register: name}
-	}
-	rep.Generation = b.ID()
-	r.rej, err = newRejectWriter(cfg.DataDir, b.ID())
-	if err != nil {
-		b.Abort()
-		return rep, err
-	}
-	rep.RejectFile = r.rej.path
-	if r.warnW, err = newWarningWriter(cfg.DataDir, b.ID()); err != nil {
-		r.rej.close()
-		b.Abort()
-		return rep, err
-	}
-	rep.WarningFile = r.warnW.path
-	defer func() {
-		for _, s := range r.stats {
-			s.Rejects = r.rej.count(s.Register)
-			s.Warnings = r.warnW.byRule(s.Register)
-		}
-		r.rej.close()
-		r.warnW.close()
-		if err != nil {
-			b.Abort()
-		}
-		for _, name := range registerOrder {
-			if s := r.stats[name]; s.Files > 0 {
-				rep.Registers = append(rep.Registers, *s)
+	err = buildGeneration(ctx, cfg, &rep, genPlan{
+		fill: func(r *run, rep *Report) (*index.Manifest, string, error) { return r.load(guard, rep) },
+		report: func(r *run, rep *Report) {
+			for _, s := range r.stats {
+				s.Rejects = r.rej.count(s.Register)
+				s.Warnings = r.warnW.byRule(s.Register)
 			}
-		}
-		rep.UnknownKeys = keyCounts(r.unknown)
-		rep.Duration = time.Since(start)
-	}()
+			for _, name := range registerOrder {
+				if s := r.stats[name]; s.Files > 0 {
+					rep.Registers = append(rep.Registers, *s)
+				}
+			}
+		},
+		notActivated: func(_, id string, err error) error {
+			return fmt.Errorf("the load is not activated: %w; generation %s is built", err, id)
+		},
+	})
+	return rep, err
+}
 
+// load runs the stages of a load into r.b and returns the manifest and the
+// generation it replaces (the active one once the records are in: the change
+// feed is written against it).
+func (r *run) load(guard *registerGuard, rep *Report) (*index.Manifest, string, error) {
 	stages := []func() error{r.loadBrreg, r.loadFreg, r.loadHPR, r.loadAR, r.loadCerts, r.loadResh, r.loadFLR}
 	for _, stage := range stages {
-		if err := ctx.Err(); err != nil {
-			return rep, err
+		if err := r.ctx.Err(); err != nil {
+			return nil, "", err
 		}
 		if err := stage(); err != nil {
-			return rep, err
+			return nil, "", err
 		}
 		if err := r.b.Flush(); err != nil {
-			return rep, err
+			return nil, "", err
 		}
 	}
 	if len(r.sources) == 0 {
-		return rep, fmt.Errorf("%w in %s (expected e.g. enheter_alle.json.gz, freg/, hpr.jsonl.gz)", ErrNoSources, cfg.From)
+		return nil, "", fmt.Errorf("%w in %s (expected e.g. enheter_alle.json.gz, freg/, hpr.jsonl.gz)", ErrNoSources, r.cfg.From)
 	}
 	if err := guard.checkCounts(r.stats); err != nil {
-		return rep, err
+		return nil, "", err
 	}
 	// The change feed: this load's changes against the generation it
-	// replaces (the active one when the load started).
-	prevID, err := index.ReadActive(cfg.DataDir)
+	// replaces.
+	prevID, err := index.ReadActive(r.cfg.DataDir)
 	if err != nil {
-		return rep, err
+		return nil, "", err
 	}
-	retention := cfg.EventRetention
+	retention := r.cfg.EventRetention
 	if retention == 0 {
 		retention = DefaultEventRetention
 	}
 	if err := r.writeEvents(prevID, retention); err != nil {
-		return rep, fmt.Errorf("change feed: %w", err)
+		return nil, "", fmt.Errorf("change feed: %w", err)
 	}
 	positions, err := r.readFeedPositions()
 	if err != nil {
-		return rep, err
+		return nil, "", err
 	}
 	m := &index.Manifest{Sources: r.sources, Registers: map[string]index.RegisterStats{}, FeedPositions: positions}
 	rep.FeedPositions = positions
@@ -312,23 +277,7 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 			m.Registers[name] = index.RegisterStats{Records: s.Records, Rejects: s.Rejects, Warnings: r.warnW.byRule(name)}
 		}
 	}
-	if err := b.Commit(m); err != nil {
-		return rep, err
-	}
-	rep.SizeBytes = m.SizeBytes
-	if cfg.Activate {
-		// The change feed was written against prevID: activate only if it
-		// is still the active generation, never over an activation made
-		// meanwhile (index.ErrActiveChanged; the generation stays built).
-		if err := index.WriteActiveIf(cfg.DataDir, prevID, b.ID()); err != nil {
-			if errors.Is(err, index.ErrActiveChanged) {
-				return rep, fmt.Errorf("the load is not activated: %w; generation %s is built", err, b.ID())
-			}
-			return rep, fmt.Errorf("activate generation %s: %w", b.ID(), err)
-		}
-		rep.Activated = true
-	}
-	return rep, nil
+	return m, prevID, nil
 }
 
 // checkRatio fails the load when a register's rejects exceed the limit.
