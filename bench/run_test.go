@@ -78,6 +78,11 @@ func herConfig(target string) Config {
 // latency is measured from when each request was due, so it grows with the
 // queue; measured from the send (what a closed loop sees), it would stay at
 // the service time.
+//
+// Every bound follows from the server's 20 ms sleep (which only ever takes
+// longer on a loaded machine), not from how fast this machine is: request i
+// (from 0) is due at 5i ms and cannot be sent before 20i ms, so it waits at
+// least 15i ms and takes at least 15i + 20 ms from due to answer.
 func TestOpenLoopSlowServer(t *testing.T) {
 	ts := startServer(t, func(int64) time.Duration { return 20 * time.Millisecond })
 	cfg := herConfig(ts.URL)
@@ -93,24 +98,30 @@ func TestOpenLoopSlowServer(t *testing.T) {
 	if rep.Sent != ts.served.Load() || rep.Completed != rep.Sent {
 		t.Errorf("sent %d, completed %d, server served %d", rep.Sent, rep.Completed, ts.served.Load())
 	}
-	// ≈ 1.5 s at 20 ms a request: about 75 sent, the rest never.
-	if rep.Sent < 50 || rep.Sent > 80 || rep.Unsent != rep.Scheduled-rep.Sent {
-		t.Errorf("sent %d, unsent %d of %d scheduled", rep.Sent, rep.Unsent, rep.Scheduled)
+	// 1.5 s (run and drain) at 20 ms or more a request: at most 75 sent
+	// (about 75 on an idle machine), the rest never.
+	n := rep.Sent
+	if n < 4 || n > 76 || rep.Unsent != rep.Scheduled-n {
+		t.Fatalf("sent %d, unsent %d of %d scheduled", n, rep.Unsent, rep.Scheduled)
 	}
-	if rep.Throughput > 60 {
+	// n answers one after the other, each ≥ 20 ms: at most 50 a second.
+	if rep.Throughput > 50.5 {
 		t.Errorf("throughput %.0f/s from a server that does 50/s", rep.Throughput)
 	}
 	svc, lat := rep.Total.Service, rep.Total.Latency
-	if svc.P50 < 19_000 || svc.P50 > 30_000 {
-		t.Errorf("service time p50 %.0fµs, want ≈ 20 ms", svc.P50)
+	if svc.P50 < 19_900 || svc.Max > lat.Max || svc.P50 >= lat.P50 {
+		t.Errorf("service time p50 %.0fµs, max %.0fµs, corrected p50 %.0fµs: want ≥ 20 ms and below the corrected latency", svc.P50, svc.Max, lat.P50)
 	}
-	// Request i is due at 5i ms and answered at ≈ 20(i+1) ms: the median
-	// of ≈ 75 requests waited ≈ 15·37 ms.
-	if lat.P50 < 300_000 || lat.Max < 800_000 {
-		t.Errorf("corrected latency p50 %.0fµs, max %.0fµs: the queue is not charged", lat.P50, lat.Max)
+	// The k-th smallest corrected latency is at least 15(k-1) + 20 ms, so
+	// the median of n is at least about 15(n/2 - 1) ms (-1 % for the
+	// histogram's precision), and the last request waited 15(n-1) + 20 ms.
+	// Measured from the send, the median would stay near 20 ms.
+	median := float64(15_000*(n/2-1)+20_000) * 0.99
+	if lat.P50 < median || lat.Max < float64(15_000*(n-1)+20_000)*0.99 {
+		t.Errorf("corrected latency p50 %.0fµs (want ≥ %.0f), max %.0fµs over %d requests: the queue is not charged", lat.P50, median, lat.Max, n)
 	}
-	if rep.SendLag == nil || rep.SendLag.P50 < 200_000 {
-		t.Errorf("send lag %+v", rep.SendLag)
+	if rep.SendLag == nil || rep.SendLag.P50 < float64(15_000*(n/2-1))*0.99 {
+		t.Errorf("send lag %+v over %d requests", rep.SendLag, n)
 	}
 
 	// The same server in closed loop: latency is the service time.
@@ -120,8 +131,13 @@ func TestOpenLoopSlowServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Mode != "closed" || rep.Total.Latency.P50 > 40_000 || rep.Total.Latency.P50 < 19_000 {
-		t.Errorf("closed loop: %s, latency %+v", rep.Mode, rep.Total.Latency)
+	// One connection: the latencies add up to at most the elapsed time, so
+	// at least half of them being ≥ p50 bounds p50 by 2·elapsed/n; and none
+	// is below the service time.
+	n = rep.Completed
+	if rep.Mode != "closed" || n < 2 || rep.Total.Latency.P50 < 19_900 ||
+		rep.Total.Latency.P50 > 2*rep.Elapsed*1e6/float64(n)*1.01 {
+		t.Errorf("closed loop: %s, %d answers in %.3f s, latency %+v", rep.Mode, n, rep.Elapsed, rep.Total.Latency)
 	}
 }
 
@@ -138,6 +154,9 @@ func TestOpenLoopStall(t *testing.T) {
 	})
 	cfg := herConfig(ts.URL)
 	cfg.Rate, cfg.Connections, cfg.Duration = 500, 1, time.Second
+	// Room to catch up on a loaded machine: the drain ends when every due
+	// request was sent.
+	cfg.Drain = 30 * time.Second
 	rep, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -145,37 +164,47 @@ func TestOpenLoopStall(t *testing.T) {
 	if rep.Scheduled != 500 || rep.Sent != 500 || rep.Unsent != 0 || rep.Completed != 500 {
 		t.Fatalf("scheduled %d, sent %d, unsent %d, completed %d", rep.Scheduled, rep.Sent, rep.Unsent, rep.Completed)
 	}
+	// Request 150 is sent at some T ≥ its due time and answered at T +
+	// 200 ms or later. The requests due in the 150 ms after T (75 at
+	// 500/s, more if T was late) are answered after it, each 50 ms or more
+	// after it was due: at least 15 % of the 500 waited 50 ms, and the one
+	// due 2 ms after T waited 198 ms. These follow from the stall alone,
+	// however loaded the machine.
 	lat, svc := rep.Total.Latency, rep.Total.Service
-	if svc.P99 > 50_000 || svc.Max < 200_000 {
-		t.Errorf("service time p99 %.0fµs, max %.0fµs: want one 200 ms outlier", svc.P99, svc.Max)
+	if svc.Max < 200_000 {
+		t.Errorf("service time max %.0fµs: want the 200 ms outlier", svc.Max)
 	}
-	// 100 requests were due during the stall, waiting 200 ms down to 0:
-	// more than 10 % of all waited over 50 ms.
-	if lat.P90 < 50_000 || lat.Max < 190_000 {
+	if lat.P90 < 49_500 || lat.Max < 196_000 {
 		t.Errorf("corrected latency p90 %.0fµs, max %.0fµs", lat.P90, lat.Max)
 	}
 	// The encoded histogram agrees.
-	h, err := hdr.Decode([]byte(rep.Routes[0].Histogram))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var slow int64
-	for _, b := range h.Distribution() {
-		if b.From >= 50_000 {
-			slow += b.Count
+	over := func(enc string) int64 {
+		t.Helper()
+		h, err := hdr.Decode([]byte(enc))
+		if err != nil {
+			t.Fatal(err)
 		}
+		var n int64
+		for _, b := range h.Distribution() {
+			if b.From >= 49_500 {
+				n += b.Count
+			}
+		}
+		return n
 	}
-	// ≈ 75, more while the backlog drains on a busy machine; a closed
-	// loop would record 1.
-	if slow < 50 || slow > 250 {
-		t.Errorf("%d requests over 50 ms, want ≈ 75", slow)
+	// At least 75 requests waited 50 ms or more from due; measured from the
+	// send (what a closed loop records) fewer than 50 of the 500 took that
+	// long (one did; on a loaded machine a few more may): the open loop
+	// charges the stall to every request due during it.
+	if slow := over(rep.Routes[0].Histogram); slow < 75 || svc.P90 >= 49_500 {
+		t.Errorf("%d requests over 50 ms from due (want ≥ 75); service time p90 %.0fµs (want < 50 ms)", slow, svc.P90)
 	}
 	// The stall shows in its second's tick.
 	var worst float64
 	for _, tk := range rep.Ticks {
 		worst = max(worst, tk.Max)
 	}
-	if worst < 190_000 {
+	if worst < 196_000 {
 		t.Errorf("ticks %+v", rep.Ticks)
 	}
 }
@@ -336,19 +365,22 @@ func TestActivateEvery(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if got := strings.Join(posts, ","); got != "000002,000003,000002" {
-		t.Errorf("activated %s", got)
+	// Every 300 ms within 1.1 s: three activations on time; fewer on a
+	// machine that wakes the ticker late (never more, never early).
+	n := len(rep.Activations)
+	if n < 1 || n > 3 || len(posts) != n {
+		t.Fatalf("activations %+v, posts %v", rep.Activations, posts)
 	}
-	if len(rep.Activations) != 3 {
-		t.Fatalf("activations %+v", rep.Activations)
+	if got, want := strings.Join(posts, ","), "000002,000003,000002"[:7*n-1]; got != want {
+		t.Errorf("activated %s, want %s", got, want)
 	}
 	for i, a := range rep.Activations {
-		if a.Status != 200 || a.Error != "" || a.Generation != posts[i] || a.At < 0.3 || a.At > 1.1 {
+		if a.Status != 200 || a.Error != "" || a.Generation != posts[i] || a.At < 0.3*float64(i+1)-0.001 || a.At > 1.1 {
 			t.Errorf("activation %d: %+v", i, a)
 		}
-	}
-	if rep.Activations[0].From != "000003" || rep.Activations[1].From != "000002" {
-		t.Errorf("from: %+v", rep.Activations)
+		if want := []string{"000003", "000002"}[i%2]; a.From != want {
+			t.Errorf("activation %d from %s, want %s", i, a.From, want)
+		}
 	}
 	if !strings.Contains(progress.String(), "← activated 000002") {
 		t.Errorf("progress:\n%s", progress.String())
@@ -361,48 +393,73 @@ func TestActivateEvery(t *testing.T) {
 }
 
 // TestPacer: the pacer releases exactly rate × duration slots, in order of
-// due time, never before they are due, and on time (median lateness well
-// under a millisecond, whatever the rate relative to paceQuantum); a slot
-// is queued (its latency counts from due) only when no worker is free.
+// due time, never before they are due; a slot is queued (its latency counts
+// from due) only when no worker is free. How late it releases them is a
+// measurement, not an assertion: BenchmarkPacer.
 func TestPacer(t *testing.T) {
 	for _, tc := range []struct {
 		rate float64
 		idle int64 // workers waiting for a slot
 	}{{1000, 1 << 20}, {20_000, 1 << 20}, {1000, 0}} {
 		t.Run(fmt.Sprint(tc.rate, "/", tc.idle), func(t *testing.T) {
-			rate := tc.rate
-			r := &runner{cfg: Config{Rate: rate, Duration: 500 * time.Millisecond}}
-			r.nsPerReq = 1e9 / rate
-			r.start = time.Now()
-			r.end = r.start.Add(r.cfg.Duration)
-			r.drainEnd = r.end.Add(time.Second)
-			r.ready = make(chan slot, 1<<16)
-			r.idle.Store(tc.idle)
-			go r.pace(context.Background())
-			var late []time.Duration
-			var prev time.Time
-			for s := range r.ready {
-				now := time.Now()
-				if now.Before(s.due) {
-					t.Fatalf("slot due %v released %v early", s.due.Sub(r.start), s.due.Sub(now))
-				}
-				if s.due.Before(prev) {
-					t.Fatal("slots out of order")
-				}
-				// A slot finds a free worker unless none is idle.
-				if s.queued != (tc.idle == 0) {
-					t.Fatalf("slot queued %v with %d idle workers", s.queued, tc.idle)
-				}
-				prev = s.due
-				late = append(late, now.Sub(s.due))
-			}
-			if want := int(rate / 2); len(late) != want {
+			late := runPacer(t, tc.rate, 500*time.Millisecond, tc.idle)
+			if want := int(tc.rate / 2); len(late) != want {
 				t.Fatalf("%d slots, want %d", len(late), want)
 			}
-			slices.Sort(late)
-			if med := late[len(late)/2]; med > time.Millisecond {
-				t.Errorf("median lateness %v", med)
+		})
+	}
+}
+
+// runPacer runs the pacer alone at rate for d, checks each slot as it is
+// released, and returns how late each was.
+func runPacer(tb testing.TB, rate float64, d time.Duration, idle int64) []time.Duration {
+	r := &runner{cfg: Config{Rate: rate, Duration: d}}
+	r.nsPerReq = 1e9 / rate
+	r.start = time.Now()
+	r.end = r.start.Add(r.cfg.Duration)
+	// A drain far away: a pacer that falls behind on a loaded machine
+	// still releases every slot.
+	r.drainEnd = r.end.Add(time.Hour)
+	r.ready = make(chan slot, 1<<16)
+	r.idle.Store(idle)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.pace(ctx)
+	var late []time.Duration
+	var prev time.Time
+	for s := range r.ready {
+		now := time.Now()
+		if now.Before(s.due) {
+			tb.Fatalf("slot due %v released %v early", s.due.Sub(r.start), s.due.Sub(now))
+		}
+		if s.due.Before(prev) {
+			tb.Fatal("slots out of order")
+		}
+		// A slot finds a free worker unless none is idle.
+		if s.queued != (idle == 0) {
+			tb.Fatalf("slot queued %v with %d idle workers", s.queued, idle)
+		}
+		prev = s.due
+		late = append(late, now.Sub(s.due))
+	}
+	return late
+}
+
+// BenchmarkPacer reports how late the pacer releases slots (median and
+// p99, in µs) at a rate below and one above 1/paceQuantum; on an idle
+// machine the median is well under a millisecond (docs/benchmarks.md).
+//
+//	go test -run '^$' -bench Pacer ./bench/
+func BenchmarkPacer(b *testing.B) {
+	for _, rate := range []float64{1000, 20_000} {
+		b.Run(fmt.Sprint(rate), func(b *testing.B) {
+			var all []time.Duration
+			for b.Loop() {
+				all = append(all, runPacer(b, rate, 200*time.Millisecond, 1<<20)...)
 			}
+			slices.Sort(all)
+			b.ReportMetric(float64(all[len(all)/2].Microseconds()), "late-p50-µs")
+			b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "late-p99-µs")
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/grunndata/grunndata/index"
+	"github.com/grunndata/grunndata/internal/testwait"
 	"github.com/grunndata/grunndata/registry"
 )
 
@@ -93,7 +94,7 @@ func TestBuildActivateRead(t *testing.T) {
 	default:
 	}
 	v.Release()
-	<-old.Closed()
+	testwait.Recv(t, testwait.Bound, old.Closed(), "the old generation did not close after its last reader released")
 	v2, err := s.Acquire()
 	if err != nil {
 		t.Fatal(err)

@@ -8,10 +8,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/grunndata/grunndata/index"
+	"github.com/grunndata/grunndata/internal/testwait"
 	"github.com/grunndata/grunndata/registry"
 )
 
@@ -367,7 +369,9 @@ func TestDeltaWhileParentOpen(t *testing.T) {
 
 // TestReactivateWaitsForDrain: re-activating a generation whose previous
 // instance still has a reader waits for the reader (Pebble allows one open
-// per directory) instead of failing.
+// per directory) instead of failing. The order is what is asserted: the
+// activation returns only after the reader released, however slow the
+// machine.
 func TestReactivateWaitsForDrain(t *testing.T) {
 	dir := t.TempDir()
 	g1, g2 := buildGen(t, dir, 100, "a"), buildGen(t, dir, 100, "b")
@@ -378,19 +382,41 @@ func TestReactivateWaitsForDrain(t *testing.T) {
 	}
 	defer s.Close()
 	held, _ := s.Acquire()
+	old := s.Active()
 	if _, err := s.Activate(g2); err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		time.Sleep(50 * time.Millisecond)
-		held.Release()
-	}()
-	start := time.Now()
-	if _, err := s.Activate(g1); err != nil {
-		t.Fatal(err)
+	var released atomic.Bool
+	type result struct {
+		err             error
+		releasedAtStart bool
+		releasedAtEnd   bool
 	}
-	if d := time.Since(start); d < 40*time.Millisecond {
-		t.Fatalf("did not wait for the reader: %s", d)
+	done := make(chan result, 1)
+	go func() {
+		r := result{releasedAtStart: released.Load()}
+		_, r.err = s.Activate(g1)
+		r.releasedAtEnd = released.Load()
+		done <- r
+	}()
+	// Give the activation time to reach the wait (if it wrongly does not
+	// wait, it returns meanwhile and the check below catches it; on a slow
+	// machine the test only gets weaker, it cannot fail wrongly).
+	select {
+	case r := <-done:
+		t.Fatalf("the activation returned (%v) while a reader held the previous instance", r.err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	select {
+	case <-old.Closed():
+		t.Fatal("the held generation closed under its reader")
+	default:
+	}
+	released.Store(true)
+	held.Release()
+	r := testwait.Recv(t, testwait.Bound, done, "the activation did not return after the reader released")
+	if r.err != nil || r.releasedAtStart || !r.releasedAtEnd {
+		t.Fatalf("activation: %v; reader released before it began %v, when it returned %v", r.err, r.releasedAtStart, r.releasedAtEnd)
 	}
 	if gs := s.Generations(); len(gs) != 3 || !gs[0].Active || gs[0].Generation != g1 || gs[1].ClosedAt.IsZero() && gs[2].ClosedAt.IsZero() {
 		t.Fatalf("stats %+v", gs)
@@ -426,13 +452,8 @@ func TestSwapsReleaseFiles(t *testing.T) {
 		}
 		read()
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for s.OpenGenerations() != 1 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := s.OpenGenerations(); n != 1 {
-		t.Fatalf("%d generations open after the swaps", n)
-	}
+	testwait.For(t, testwait.Bound, func() bool { return s.OpenGenerations() == 1 },
+		func() string { return fmt.Sprintf("%d generations open after the swaps", s.OpenGenerations()) })
 	if n := fds(); n > base+4 {
 		t.Fatalf("file descriptors grew from %d to %d over 200 swaps", base, n)
 	}

@@ -14,9 +14,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/grunndata/grunndata/index"
+	"github.com/grunndata/grunndata/internal/testwait"
 	"github.com/grunndata/grunndata/loader/loadertest"
 	"github.com/grunndata/grunndata/registry"
 	"github.com/grunndata/grunndata/registry/audit"
@@ -86,15 +86,12 @@ func TestBackupRestoreUnderLoad(t *testing.T) {
 		}()
 	}
 	// Let the load run, then note what was answered before the backup.
-	for {
+	testwait.For(t, testwait.Bound, func() bool {
 		mu.Lock()
 		n := len(allocated)
 		mu.Unlock()
-		if (n >= 100 && lookups.Load() >= 100) || t.Failed() {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return (n >= 100 && lookups.Load() >= 100) || t.Failed()
+	}, func() string { return "the load did not reach 100 AINs and 100 lookups" })
 	mu.Lock()
 	before := append([]string(nil), allocated...)
 	mu.Unlock()

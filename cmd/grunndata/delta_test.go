@@ -3,12 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/grunndata/grunndata/internal/testwait"
 	"github.com/grunndata/grunndata/loader/brreg"
 )
 
@@ -57,19 +58,11 @@ func TestLoadDeltaServes(t *testing.T) {
 	if !strings.Contains(stdout.String(), "brreg/enheter") || !strings.Contains(stdout.String(), "freg/hendelser") {
 		t.Errorf("delta report:\n%s", stdout.String())
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		r := do(t, "GET", url+gone, "", "")
-		if r.status == 410 {
-			if !strings.Contains(r.ctype, "application/problem+json") || !bytes.Contains(r.body, []byte("410")) {
-				t.Errorf("410 answer: %s %s", r.ctype, r.body)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s still answers %d 5 s after the delta", gone, r.status)
-		}
-		time.Sleep(20 * time.Millisecond)
+	var r response
+	testwait.For(t, testwait.Bound, func() bool { r = do(t, "GET", url+gone, "", ""); return r.status == 410 },
+		func() string { return fmt.Sprintf("%s still answers %d after the delta", gone, r.status) })
+	if !strings.Contains(r.ctype, "application/problem+json") || !bytes.Contains(r.body, []byte("410")) {
+		t.Errorf("410 answer: %s %s", r.ctype, r.body)
 	}
 	if r := do(t, "GET", url+changed, "", ""); r.status != 200 {
 		t.Errorf("Endring %s answers %d", changed, r.status)

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/grunndata/grunndata/internal/testwait"
 	"github.com/grunndata/grunndata/loader"
 	"github.com/grunndata/grunndata/loader/loadertest"
 	"github.com/grunndata/grunndata/loader/synth"
@@ -135,15 +135,8 @@ func TestChangeFeeds(t *testing.T) {
 	}
 }
 
+// waitFor waits for cond within testwait.Bound.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	for i := 0; i < 250; i++ {
-		if cond() {
-			return
-		}
-		sleep20ms()
-	}
-	t.Fatal("condition not reached in 5 s")
+	testwait.For(t, testwait.Bound, cond, nil)
 }
-
-func sleep20ms() { time.Sleep(20 * time.Millisecond) }

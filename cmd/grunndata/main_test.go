@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/grunndata/grunndata/index"
+	"github.com/grunndata/grunndata/internal/testwait"
 	"github.com/grunndata/grunndata/loader/loadertest"
 	"github.com/grunndata/grunndata/registry"
 )
@@ -239,20 +240,13 @@ func TestFollowsNewGeneration(t *testing.T) {
 	b, _ := json.Marshal(first)
 	gzipTo(t, p, append(append(b, '\n'), lines[1]...))
 	loadertest.Load(t, src, data)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testwait.For(t, testwait.Bound, func() bool {
 		r := do(t, "GET", url, "", "")
 		if r.status != 200 {
 			t.Fatalf("status %d during reload", r.status)
 		}
-		if bytes.Contains(r.body, []byte("Renamed in generation two")) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the new generation was not picked up within 5 s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return bytes.Contains(r.body, []byte("Renamed in generation two"))
+	}, func() string { return "the new generation was not picked up" })
 	if g := m.Store().Active(); g.ID() != "000002" {
 		t.Fatalf("active %s", g.ID())
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/grunndata/grunndata/index"
 	"github.com/grunndata/grunndata/index/fleet"
+	"github.com/grunndata/grunndata/internal/testwait"
 	"github.com/grunndata/grunndata/registry"
 )
 
@@ -267,15 +268,14 @@ func TestAINUniqueAcrossStores(t *testing.T) {
 	if len(seen) != 3*per {
 		t.Fatalf("%d AINs", len(seen))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testwait.Bound)
 	defer cancel()
 	for _, s := range stores {
 		if err := s.WaitSynced(ctx); err != nil {
 			t.Fatal(err)
 		}
-		for s.Len() < len(seen) && ctx.Err() == nil {
-			time.Sleep(10 * time.Millisecond)
-		}
+		testwait.For(t, testwait.Bound, func() bool { return s.Len() >= len(seen) },
+			func() string { return fmt.Sprintf("a store holds %d of %d AINs", s.Len(), len(seen)) })
 		for n := range seen {
 			k := registry.PersonKey(n)
 			if _, err := s.Get(nil, &k); err != nil {
