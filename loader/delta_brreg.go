@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/grunndata/grunndata/loader/brreg"
+	"github.com/grunndata/grunndata/loader/jsonl"
 	"github.com/grunndata/grunndata/registry"
 )
 
@@ -193,11 +194,9 @@ func appendJSONField(obj []byte, name, value string) []byte {
 	if len(bytes.TrimSpace(obj)) > 1 {
 		obj = append(obj, ',')
 	}
-	b, _ := json.Marshal(name)
-	obj = append(obj, b...)
+	obj = jsonl.AppendString(obj, name)
 	obj = append(obj, ':')
-	b, _ = json.Marshal(value)
-	obj = append(obj, b...)
+	obj = jsonl.AppendString(obj, value)
 	return append(obj, '}')
 }
 

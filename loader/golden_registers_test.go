@@ -54,7 +54,26 @@ var registerExtras = map[string]string{
 `,
 }
 
-// registersFixture is the generated dataset with registerExtras, loaded.
+// badLines end each file: a line in invalid UTF-8 and a line cut short.
+// Each is a reject (malformed-record) at its line, and nothing of it is
+// stored; the id each would have is in badIDs.
+var badLines = map[string]string{
+	"ar.jsonl.gz":            "{\"herId\":99999011,\"type\":\"Organization\",\"name\":\"Ugyldig \xff\",\"active\":true,\"organizationNumber\":\"912660680\"}\n{\"herId\":99999012,\"type\":\"Organ\n",
+	"hpr.jsonl.gz":           "{\"hprNumber\":99999911,\"givenName\":\"Ugyldig \xc3\",\"familyName\":\"B\",\"approvals\":[]}\n{\"hprNumber\":99999912,\"givenName\n",
+	"resh.jsonl.gz":          "{\"reshId\":99999011,\"name\":\"Ugyldig \xe2\x28\",\"level\":{\"code\":\"3\"}}\n{\"reshId\":99999012,\"name\":[\n",
+	"flr_contracts.jsonl.gz": "{\"id\":99999011,\"gpOfficeOrganizationNumber\":\"912660680\",\"municipality\":{\"code\":\"0301\",\"text\":\"\xff\"},\"maxPatients\":1,\"doctors\":[]}\n{\"id\":99999012,\n",
+}
+
+// badIDs are the records of badLines, by register family.
+var badIDs = map[registry.Register][]uint64{
+	registry.RegParty:      {99999011, 99999012},
+	registry.RegPersonnel:  {99999911, 99999912},
+	registry.RegResh:       {99999011, 99999012},
+	registry.RegGPContract: {99999011, 99999012},
+}
+
+// registersFixture is the generated dataset with registerExtras and
+// badLines, loaded.
 type registersFixture struct {
 	src, data string
 	rep       loader.Report
@@ -66,7 +85,7 @@ func loadRegistersFixture(t *testing.T) registersFixture {
 	src := loadertest.Dataset(t)
 	for name, extra := range registerExtras {
 		p := filepath.Join(src, name)
-		writeGz(t, p, append(readGz(t, p), extra...))
+		writeGz(t, p, append(append(readGz(t, p), extra...), badLines[name]...))
 	}
 	data := t.TempDir()
 	rep, err := loadDir(t, src, data)
@@ -162,6 +181,35 @@ func TestGoldenRegisters(t *testing.T) {
 		}
 		return flags
 	}
+
+	// A line that is not JSON or not UTF-8 is a reject at its line with
+	// the rule malformed-record, and nothing of it is served.
+	t.Run("shape errors", func(t *testing.T) {
+		b, err := os.ReadFile(f.rep.RejectFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name := range badLines {
+			lines := len(strings.Split(strings.TrimSpace(string(readGz(t, filepath.Join(f.src, name)))), "\n"))
+			utf8Line, cutLine := lines-1, lines
+			for _, want := range []string{
+				fmt.Sprintf(`{"file":"%s","position":"line %d","identifier":"0","rule":"malformed-record","detail":"invalid UTF-8"}`, name, utf8Line),
+				fmt.Sprintf(`{"file":"%s","position":"line %d","identifier":"0","rule":"malformed-record","detail":"`, name, cutLine),
+			} {
+				if !bytes.Contains(b, []byte(want)) {
+					t.Errorf("reject report lacks %s", want)
+				}
+			}
+		}
+		for fam, ids := range badIDs {
+			for _, id := range ids {
+				k := registry.SerialKey(fam, id)
+				if _, err := v.Get(nil, &k); !errors.Is(err, registry.ErrNotFound) {
+					t.Errorf("register %c id %d of a malformed line: lookup %v, want not found", fam, id, err)
+				}
+			}
+		}
+	})
 
 	t.Run("ar", func(t *testing.T) {
 		var g golden

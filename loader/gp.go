@@ -2,10 +2,12 @@ package loader
 
 import (
 	"encoding/binary"
+	"fmt"
 	json "github.com/goccy/go-json"
 	"sort"
 
 	"github.com/grunndata/grunndata/loader/flr"
+	"github.com/grunndata/grunndata/loader/jsonl"
 	"github.com/grunndata/grunndata/loader/resh"
 	"github.com/grunndata/grunndata/registry"
 )
@@ -95,8 +97,10 @@ func (r *run) loadResh() error {
 // contract is a GP contract kept in memory during the load (~5 k of them).
 type contract struct {
 	id          uint64
-	json        []byte
-	gpHerID     int64 // 0: null
+	json        []byte // as given, compact
+	officeHerID int64
+	doctors     []int64 // the HPR number of each doctor, in the order of "doctors"
+	gpHerID     int64   // 0: null
 	maxPatients int64
 	status      string
 	listLength  int64
@@ -186,8 +190,12 @@ func (r *run) loadFLR() error {
 			if err != nil {
 				return err
 			}
-			contracts[c.ID] = &contract{id: id, json: append([]byte(nil), c.JSON...), gpHerID: her,
+			ct := &contract{id: id, json: append([]byte(nil), c.JSON...), officeHerID: c.OfficeHerID, gpHerID: her,
 				maxPatients: c.MaxPatients, status: c.Status}
+			for _, d := range c.Doctors {
+				ct.doctors = append(ct.doctors, d.HPRNumber)
+			}
+			contracts[c.ID] = ct
 			r.stats[RegGPContracts].Records++
 			return nil
 		})
@@ -231,8 +239,7 @@ func (r *run) loadFLR() error {
 				return nil // history: not the current GP
 			}
 			c.listLength++
-			a := gpAnswer{nin: pt.NIN, contractID: pt.ContractID, gpHerID: c.gpHerID, contract: c.json}
-			a.period, _ = json.Marshal(pt.Period)
+			a := gpAnswer{nin: pt.NIN, contractID: pt.ContractID, gpHerID: c.gpHerID, period: pt.Period, contract: c.json}
 			body = appendGPAnswer(body[:0], &a, false)
 			var restricted []byte
 			if pflags&registry.FlagRestricted != 0 {
@@ -259,20 +266,10 @@ func (r *run) loadFLR() error {
 		if c.status == "FAAA" && c.maxPatients > c.listLength {
 			places = c.maxPatients - c.listLength
 		}
-		// The contract object with computed fields appended: the office as
-		// AR knows it, each doctor's name and HER-id, and the capacity.
-		ext, err := r.contractExtras(c.json)
-		if err != nil {
-			return err
+		var err error
+		if body, err = r.appendContract(body[:0], c, places); err != nil {
+			return fmt.Errorf("gp contract %d: %w", c.id, err)
 		}
-		body = append(body[:0], ext[:len(ext)-1]...)
-		body = append(body, `,"gpHerId":`...)
-		body = appendHer(body, c.gpHerID)
-		body = append(body, `,"listLength":`...)
-		body = appendInt(body, c.listLength)
-		body = append(body, `,"placesAvailable":`...)
-		body = appendInt(body, places)
-		body = append(body, '}')
 		k := registry.SerialKey(registry.RegGPContract, c.id)
 		val = registry.AppendValue(val[:0], 0, body, nil)
 		if err := r.b.Add(k.Bytes(), val); err != nil {
@@ -287,8 +284,8 @@ func (r *run) loadFLR() error {
 type gpAnswer struct {
 	nin        string
 	contractID int64
-	gpHerID    int64  // 0: null
-	period     []byte // JSON
+	gpHerID    int64 // 0: null
+	period     flr.Period
 	contract   []byte // the contract's JSON
 }
 
@@ -305,13 +302,13 @@ func appendGPAnswer(dst []byte, a *gpAnswer, withheld bool) []byte {
 		return registry.AppendWithheldGP(dst, []byte(a.nin)) // a.nin is a valid person number
 	}
 	dst = append(dst, `{"patientNin":`...)
-	dst = appendQuoted(dst, a.nin)
+	dst = jsonl.AppendString(dst, a.nin)
 	dst = append(dst, `,"gpContractId":`...)
 	dst = appendInt(dst, a.contractID)
 	dst = append(dst, `,"gpHerId":`...)
 	dst = appendHer(dst, a.gpHerID)
 	dst = append(dst, `,"period":`...)
-	dst = append(dst, a.period...)
+	dst = a.period.AppendJSON(dst)
 	dst = append(dst, `,"contract":`...)
 	dst = append(dst, a.contract...)
 	return append(dst, '}')
@@ -324,66 +321,132 @@ func appendHer(dst []byte, her int64) []byte {
 	return appendInt(dst, her)
 }
 
-func appendQuoted(dst []byte, s string) []byte {
-	b, _ := json.Marshal(s)
-	return append(dst, b...)
-}
-
-// contractExtras adds to a contract's JSON the office (name, HER-id,
-// organisation number and physical addresses from Adresseregisteret) and,
-// per doctor, the name from HPR and the HER-id of the AR person.
-func (r *run) contractExtras(raw []byte) ([]byte, error) {
-	var c map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &c); err != nil {
+// appendContract appends the answer of a GP contract lookup: the one
+// encoder of a contract. It is the contract as given with, resolved here at
+// load time, the office as Adresseregisteret knows it (name, HER-id,
+// organisation number, physical addresses) and each doctor's name from HPR
+// and HER-id from AR, members in key order; then the computed gpHerId,
+// listLength and placesAvailable.
+func (r *run) appendContract(dst []byte, c *contract, places int64) ([]byte, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(c.json, &fields); err != nil {
 		return nil, err
 	}
-	var officeHer int64
-	json.Unmarshal(c["gpOfficeHerId"], &officeHer)
-	if officeHer > 0 {
-		k := registry.SerialKey(registry.RegParty, uint64(officeHer))
-		if v, err := r.b.Get(nil, &k); err == nil {
-			if _, full, _, err := registry.DecodeValue(v); err == nil {
-				var p struct {
-					HerID    int64           `json:"herId"`
-					Name     string          `json:"name"`
-					Orgnr    string          `json:"organizationNumber"`
-					Physical json.RawMessage `json:"physicalAddresses"`
-				}
-				if json.Unmarshal(full, &p) == nil {
-					c["office"], _ = json.Marshal(map[string]any{"herId": p.HerID, "name": p.Name,
-						"organizationNumber": p.Orgnr, "physicalAddresses": p.Physical})
-				}
-			}
-		} else if err != registry.ErrNotFound {
+	ms := jsonl.MembersOf(fields)
+	var office []byte
+	ok, err := r.appendOffice(&office, c.officeHerID)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		ms = append(ms, jsonl.Member{Key: "office", Value: office})
+	}
+	if raw := fields["doctors"]; len(raw) > 0 && string(raw) != "null" {
+		doctors, err := r.appendDoctors(nil, raw, c.doctors)
+		if err != nil {
 			return nil, err
 		}
+		ms = append(ms, jsonl.Member{Key: "doctors", Value: doctors})
 	}
+	dst = jsonl.AppendObject(dst, ms)
+	dst = append(dst[:len(dst)-1], `,"gpHerId":`...)
+	dst = appendHer(dst, c.gpHerID)
+	dst = append(dst, `,"listLength":`...)
+	dst = jsonl.AppendInt(dst, c.listLength)
+	dst = append(dst, `,"placesAvailable":`...)
+	dst = jsonl.AppendInt(dst, places)
+	return append(dst, '}'), nil
+}
+
+// appendOffice appends to *dst the office summary of the AR party her, and
+// says whether there is one (her 0 or not in AR: none).
+func (r *run) appendOffice(dst *[]byte, her int64) (bool, error) {
+	if her <= 0 {
+		return false, nil
+	}
+	k := registry.SerialKey(registry.RegParty, uint64(her))
+	v, err := r.b.Get(nil, &k)
+	if err == registry.ErrNotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	_, full, _, err := registry.DecodeValue(v)
+	if err != nil {
+		return false, err
+	}
+	var p struct {
+		HerID    int64           `json:"herId"`
+		Name     string          `json:"name"`
+		Orgnr    string          `json:"organizationNumber"`
+		Physical json.RawMessage `json:"physicalAddresses"`
+	}
+	if err := json.Unmarshal(full, &p); err != nil {
+		return false, fmt.Errorf("stored party %d: %w", her, err)
+	}
+	physical := []byte(p.Physical)
+	if len(physical) == 0 {
+		physical = []byte("null")
+	}
+	*dst = jsonl.AppendObject(*dst, []jsonl.Member{
+		{Key: "herId", Value: jsonl.AppendInt(nil, p.HerID)},
+		{Key: "name", Value: jsonl.AppendString(nil, p.Name)},
+		{Key: "organizationNumber", Value: jsonl.AppendString(nil, p.Orgnr)},
+		{Key: "physicalAddresses", Value: physical},
+	})
+	return true, nil
+}
+
+// appendDoctors appends the doctors array raw with, per doctor (hprs are
+// their HPR numbers), the name from HPR and the HER-id of the AR person
+// when the registers have them.
+func (r *run) appendDoctors(dst []byte, raw []byte, hprs []int64) ([]byte, error) {
 	var doctors []map[string]json.RawMessage
-	if json.Unmarshal(c["doctors"], &doctors) == nil {
-		for _, d := range doctors {
-			var hpr int64
-			json.Unmarshal(d["hprNumber"], &hpr)
-			if hpr <= 0 {
-				continue
-			}
+	if err := json.Unmarshal(raw, &doctors); err != nil {
+		return nil, err
+	}
+	if len(doctors) != len(hprs) {
+		panic("BUG: contract doctors decoded twice differently")
+	}
+	dst = append(dst, '[')
+	for i, d := range doctors {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		ms := jsonl.MembersOf(d)
+		if hpr := hprs[i]; hpr > 0 {
 			k := registry.SerialKey(registry.RegPersonnel, uint64(hpr))
-			if v, err := r.b.Get(nil, &k); err == nil {
-				if _, full, _, err := registry.DecodeValue(v); err == nil {
-					var h struct {
-						Given  string `json:"givenName"`
-						Family string `json:"familyName"`
-					}
-					if json.Unmarshal(full, &h) == nil {
-						d["name"], _ = json.Marshal(map[string]string{"given": h.Given, "family": h.Family})
-					}
+			v, err := r.b.Get(nil, &k)
+			switch {
+			case err == nil:
+				_, full, _, err := registry.DecodeValue(v)
+				if err != nil {
+					return nil, err
 				}
+				var h struct {
+					Given  string `json:"givenName"`
+					Family string `json:"familyName"`
+				}
+				if err := json.Unmarshal(full, &h); err != nil {
+					return nil, fmt.Errorf("stored personnel %d: %w", hpr, err)
+				}
+				name := append(jsonl.AppendString([]byte(`{"family":`), h.Family), `,"given":`...)
+				name = append(jsonl.AppendString(name, h.Given), '}')
+				ms = append(ms, jsonl.Member{Key: "name", Value: name})
+			case err != registry.ErrNotFound:
+				return nil, err
 			}
 			k = registry.SerialKey(registry.IdxPartyByHPR, uint64(hpr))
-			if v, err := r.b.Get(nil, &k); err == nil && len(v) == 4 {
-				d["herId"], _ = json.Marshal(binary.BigEndian.Uint32(v))
+			v, err = r.b.Get(nil, &k)
+			switch {
+			case err == nil && len(v) == 4:
+				ms = append(ms, jsonl.Member{Key: "herId", Value: jsonl.AppendInt(nil, int64(binary.BigEndian.Uint32(v)))})
+			case err != nil && err != registry.ErrNotFound:
+				return nil, err
 			}
 		}
-		c["doctors"], _ = json.Marshal(doctors)
+		dst = jsonl.AppendObject(dst, ms)
 	}
-	return json.Marshal(c)
+	return append(dst, ']'), nil
 }

@@ -2,48 +2,17 @@ package loader
 
 import (
 	"encoding/binary"
-	json "github.com/goccy/go-json"
 
 	"github.com/grunndata/grunndata/loader/ar"
 	"github.com/grunndata/grunndata/registry"
 )
 
-// partyInfo is what children need of an AR party: the parent summary and the
-// addresses they inherit. AR has ~100 k parties, so this map stays small.
+// partyInfo is what children need of an AR party: its type, and the
+// parent summary and addresses they are served with. AR has ~100 k parties,
+// so this map stays small.
 type partyInfo struct {
-	typ        string
-	name       string
-	orgnr      string
-	electronic []ar.Address
-	physical   []ar.Address
-}
-
-// inherit returns own plus the parent's addresses of types the party does
-// not have itself, the inherited ones marked "inherited": true.
-func inherit(own, parent []ar.Address) []map[string]json.RawMessage {
-	out := make([]map[string]json.RawMessage, 0, len(own)+len(parent))
-	have := map[string]bool{}
-	for _, a := range own {
-		have[a.Code] = true
-		m := make(map[string]json.RawMessage, len(a.Fields)+1)
-		for k, v := range a.Fields {
-			m[k] = v
-		}
-		m["inherited"] = json.RawMessage("false")
-		out = append(out, m)
-	}
-	for _, a := range parent {
-		if have[a.Code] {
-			continue
-		}
-		m := make(map[string]json.RawMessage, len(a.Fields)+1)
-		for k, v := range a.Fields {
-			m[k] = v
-		}
-		m["inherited"] = json.RawMessage("true")
-		out = append(out, m)
-	}
-	return out
+	typ string
+	ar.Parent
 }
 
 // loadAR loads communication parties. Organisations name an enhet;
@@ -57,7 +26,7 @@ func (r *run) loadAR() error {
 	const name, reg = "ar.jsonl.gz", RegParties
 	parties := map[int64]*partyInfo{}
 	return r.loadFile(name, reg, func(s *source) error {
-		var val []byte
+		var body, val []byte
 		return ar.Read(s.r, func(rec *ar.Record) error {
 			p := pos("line", rec.Line)
 			if r.rejectShape(reg, name, p, itoa(rec.HerID), rec.Missing, rec.Err) {
@@ -72,9 +41,9 @@ func (r *run) loadAR() error {
 				r.reject(reg, name, p, itoa(rec.HerID), ruleDuplicate, "herId seen before")
 				return nil
 			}
-			info := &partyInfo{typ: rec.Type, name: rec.Name, electronic: rec.Electronic, physical: rec.Physical}
-			fields := rec.Fields
-			var parent *partyInfo
+			info := &partyInfo{typ: rec.Type, Parent: ar.Parent{HerID: rec.HerID, Known: true, Name: rec.Name,
+				Electronic: rec.Electronic, Physical: rec.Physical}}
+			var parent *ar.Parent // nil: an organisation
 			switch rec.Type {
 			case ar.TypeOrganization:
 				o, err := registry.ParseOrgnr([]byte(rec.Orgnr))
@@ -89,7 +58,7 @@ func (r *run) loadAR() error {
 				if !ok {
 					r.warn(reg, name, p, itoa(rec.HerID), ruleAbsent, "organizationNumber "+rec.Orgnr+" is not in the dataset's Enhetsregisteret (loaded as given)")
 				}
-				info.orgnr = rec.Orgnr
+				info.Orgnr = rec.Orgnr
 				ik := registry.PairKey(registry.IdxPartyByOrgnr, o[:], u32(her))
 				if err := r.b.Add(ik.Bytes(), nil); err != nil {
 					return err
@@ -99,19 +68,21 @@ func (r *run) loadAR() error {
 					r.reject(reg, name, p, itoa(rec.HerID), rule, "parentHerId")
 					return nil
 				}
-				parent = parties[rec.ParentHerID]
+				pi := parties[rec.ParentHerID]
 				switch {
-				case parent == nil:
+				case pi == nil:
 					// A parent outside the file: served as given, with
 					// no inherited addresses and a parent summary of
 					// the HER-id alone.
 					r.warn(reg, name, p, itoa(rec.HerID), ruleAbsent, "parentHerId "+itoa(rec.ParentHerID)+" is not a party earlier in the file (loaded as given)")
-					parent = &partyInfo{}
-				case parent.typ != ar.TypeOrganization:
-					r.reject(reg, name, p, itoa(rec.HerID), ruleReference, "parentHerId "+itoa(rec.ParentHerID)+" is a "+parent.typ+", not an Organization")
+					parent = &ar.Parent{HerID: rec.ParentHerID}
+				case pi.typ != ar.TypeOrganization:
+					r.reject(reg, name, p, itoa(rec.HerID), ruleReference, "parentHerId "+itoa(rec.ParentHerID)+" is a "+pi.typ+", not an Organization")
 					return nil
+				default:
+					parent = &pi.Parent
 				}
-				info.orgnr = parent.orgnr
+				info.Orgnr = parent.Orgnr
 				if rec.Type == ar.TypePerson {
 					hpr, rule, ok := serial(registry.IDHPR, rec.HPRNumber)
 					if !ok {
@@ -137,30 +108,12 @@ func (r *run) loadAR() error {
 				if err := r.b.Add(ck.Bytes(), nil); err != nil {
 					return err
 				}
-				// Resolve inheritance once, here, so the server writes bytes.
-				out := make(map[string]json.RawMessage, len(fields)+2)
-				for k, v := range fields {
-					out[k] = v
-				}
-				el, _ := json.Marshal(inherit(rec.Electronic, parent.electronic))
-				ph, _ := json.Marshal(inherit(rec.Physical, parent.physical))
-				out["electronicAddresses"], out["physicalAddresses"] = el, ph
-				ps := map[string]any{"herId": rec.ParentHerID}
-				if parent.typ != "" {
-					ps["name"], ps["organizationNumber"] = parent.name, parent.orgnr
-				}
-				summary, _ := json.Marshal(ps)
-				out["parent"] = summary
-				fields = out
 			default:
 				r.reject(reg, name, p, itoa(rec.HerID), ruleShape, "type "+rec.Type+" is not Organization, Service or Person")
 				return nil
 			}
 			parties[rec.HerID] = info
-			body, err := json.Marshal(fields)
-			if err != nil {
-				return err
-			}
+			body = rec.AppendJSON(body[:0], parent)
 			k := registry.SerialKey(registry.RegParty, her)
 			val = registry.AppendValue(val[:0], 0, body, nil)
 			if err := r.b.Add(k.Bytes(), val); err != nil {

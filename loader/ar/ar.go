@@ -4,6 +4,7 @@
 package ar
 
 import (
+	"bytes"
 	json "github.com/goccy/go-json"
 	"io"
 
@@ -27,12 +28,15 @@ type Record struct {
 	ParentHerID int64  // 0 for organisations
 	Orgnr       string // organisations
 	HPRNumber   int64  // persons
-	// Fields holds every top-level field as given, for re-encoding.
+	// Fields holds every top-level field as given (compact), for
+	// re-encoding by AppendJSON.
 	Fields map[string]json.RawMessage
 	// Electronic and Physical are the party's own addresses.
 	Electronic, Physical []Address
-	Missing              string
-	Err                  error
+	// Missing names a required field that is absent; Err a shape error
+	// (not JSON, not UTF-8, a field of the wrong type).
+	Missing string
+	Err     error
 }
 
 // Address is an electronic or physical address with its type code.
@@ -78,8 +82,17 @@ func decodeAddresses(raw json.RawMessage) ([]Address, error) {
 
 // Read calls fn for each line of r.
 func Read(r io.Reader, fn func(rec *Record) error) error {
+	var buf bytes.Buffer
 	return jsonl.Lines(r, func(line int, b []byte) error {
 		rec := Record{Line: line}
+		// Compacted once here, so that every raw value kept in Fields is
+		// compact and valid UTF-8.
+		buf.Reset()
+		if err := jsonl.Compact(&buf, b); err != nil {
+			rec.Err = err
+			return fn(&rec)
+		}
+		b = buf.Bytes()
 		var f fields
 		if err := json.Unmarshal(b, &f); err != nil {
 			rec.Err = err
@@ -117,4 +130,88 @@ func Read(r io.Reader, fn func(rec *Record) error) error {
 		}
 		return fn(&rec)
 	})
+}
+
+// Parent is what a service or person is served with of its parent
+// organisation: a summary, and the addresses it inherits.
+type Parent struct {
+	HerID int64
+	// Known says the parent is a party of the dataset; otherwise the
+	// summary is the HER-id alone and nothing is inherited.
+	Known                bool
+	Name, Orgnr          string
+	Electronic, Physical []Address
+}
+
+// AppendJSON appends the party's response JSON to dst and returns it: the
+// one encoder of a communication party (docs/api.md). An organisation
+// (parent nil) is its fields as given. A service or person has, besides its
+// own fields, "parent" (the parent's herId, name and organizationNumber)
+// and its own addresses marked "inherited": false followed by the parent's
+// addresses of the types it lacks, marked "inherited": true, resolved here
+// once so the server writes stored bytes. Members are in key order, as
+// json.Marshal writes a map (jsonl.AppendObject). The record's values are
+// compact (Read compacts each line), so the result is valid JSON.
+func (rec *Record) AppendJSON(dst []byte, parent *Parent) []byte {
+	ms := jsonl.MembersOf(rec.Fields)
+	if parent == nil {
+		return jsonl.AppendObject(dst, ms)
+	}
+	var pe, pp []Address
+	if parent.Known {
+		pe, pp = parent.Electronic, parent.Physical
+	}
+	// The members added last win over the fields as given.
+	start := len(dst)
+	dst = appendInherited(dst, rec.Electronic, pe)
+	el := len(dst)
+	dst = appendInherited(dst, rec.Physical, pp)
+	ph := len(dst)
+	dst = append(dst, `{"herId":`...)
+	dst = jsonl.AppendInt(dst, parent.HerID)
+	if parent.Known {
+		dst = append(dst, `,"name":`...)
+		dst = jsonl.AppendString(dst, parent.Name)
+		dst = append(dst, `,"organizationNumber":`...)
+		dst = jsonl.AppendString(dst, parent.Orgnr)
+	}
+	dst = append(dst, '}')
+	// The three values sit in dst after start; the object is written
+	// after them, then moved to start.
+	vals := append([]byte(nil), dst[start:]...)
+	dst = dst[:start]
+	ms = append(ms,
+		jsonl.Member{Key: "electronicAddresses", Value: vals[:el-start]},
+		jsonl.Member{Key: "physicalAddresses", Value: vals[el-start : ph-start]},
+		jsonl.Member{Key: "parent", Value: vals[ph-start:]})
+	return jsonl.AppendObject(dst, ms)
+}
+
+// appendInherited appends own addresses, then those of parent whose type
+// own lacks, each object with an "inherited" member.
+func appendInherited(dst []byte, own, parent []Address) []byte {
+	dst = append(dst, '[')
+	n := 0
+	add := func(a Address, inherited string) {
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		n++
+		ms := jsonl.MembersOf(a.Fields)
+		ms = append(ms, jsonl.Member{Key: "inherited", Value: []byte(inherited)})
+		dst = jsonl.AppendObject(dst, ms)
+	}
+	for _, a := range own {
+		add(a, "false")
+	}
+next:
+	for _, a := range parent {
+		for _, o := range own {
+			if o.Code == a.Code {
+				continue next
+			}
+		}
+		add(a, "true")
+	}
+	return append(dst, ']')
 }

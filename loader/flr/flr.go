@@ -25,6 +25,19 @@ func (p Period) Contains(day string) bool {
 	return p.To == nil || *p.To == "" || day <= *p.To
 }
 
+// AppendJSON appends p as {"from":…,"to":…} (to null when open-ended), the
+// one encoding of a period in GP answers.
+func (p Period) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"from":`...)
+	dst = jsonl.AppendString(dst, p.From)
+	dst = append(dst, `,"to":`...)
+	if p.To == nil {
+		return append(dst, "null}"...)
+	}
+	dst = jsonl.AppendString(dst, *p.To)
+	return append(dst, '}')
+}
+
 // Doctor is a GP on a contract (GPOnContractAssociation).
 type Doctor struct {
 	HPRNumber    int64 `json:"hprNumber"`
@@ -44,8 +57,11 @@ type Contract struct {
 	MaxPatients  int64
 	Status       string // 7751 code; "FAAA" is open for new patients
 	Doctors      []Doctor
-	// JSON is the record compacted; valid only during the callback.
-	JSON    []byte
+	// JSON is the record compacted, as given; valid only during the
+	// callback.
+	JSON []byte
+	// Missing names a required field that is absent; Err a shape error
+	// (not JSON, not UTF-8, a field of the wrong type).
 	Missing string
 	Err     error
 }
@@ -69,6 +85,12 @@ func ReadContracts(r io.Reader, fn func(c *Contract) error) error {
 	var buf bytes.Buffer
 	return jsonl.Lines(r, func(line int, b []byte) error {
 		c := Contract{Line: line}
+		buf.Reset()
+		if err := jsonl.Compact(&buf, b); err != nil {
+			c.Err = err
+			return fn(&c)
+		}
+		b = buf.Bytes()
 		var f contractFields
 		if err := json.Unmarshal(b, &f); err != nil {
 			c.Err = err
@@ -94,9 +116,7 @@ func ReadContracts(r io.Reader, fn func(c *Contract) error) error {
 		if f.Status != nil {
 			c.Status = f.Status.Code
 		}
-		buf.Reset()
-		json.Compact(&buf, b)
-		c.JSON = buf.Bytes()
+		c.JSON = b
 		return fn(&c)
 	})
 }

@@ -1,8 +1,9 @@
 package freg
 
 import (
-	json "github.com/goccy/go-json"
 	"strconv"
+
+	"github.com/grunndata/grunndata/loader/jsonl"
 )
 
 // Summary is what the loader needs besides the served bytes.
@@ -128,10 +129,7 @@ func (p *Person) summary() Summary {
 	return s
 }
 
-func appendStr(dst []byte, s string) []byte {
-	b, _ := json.Marshal(s) // strings always marshal
-	return append(dst, b...)
-}
+func appendStr(dst []byte, s string) []byte { return jsonl.AppendString(dst, s) }
 
 func appendField(dst []byte, name, value string) []byte {
 	dst = append(dst, ',', '"')

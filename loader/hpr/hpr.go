@@ -21,9 +21,11 @@ type Record struct {
 	Professions []string
 	// Specialities are the 7426 codes of the approvals' specialities.
 	Specialities []string
-	// JSON is the record compacted; valid only during the callback.
+	// JSON is the record compacted: the stored view, as given. It is
+	// valid only during the callback.
 	JSON []byte
-	// Missing names a required field that is absent; Err a shape error.
+	// Missing names a required field that is absent; Err a shape error
+	// (not JSON, not UTF-8, a field of the wrong type).
 	Missing string
 	Err     error
 }
@@ -50,6 +52,12 @@ func Read(r io.Reader, fn func(rec *Record) error) error {
 	var buf bytes.Buffer
 	return jsonl.Lines(r, func(line int, b []byte) error {
 		rec := Record{Line: line}
+		buf.Reset()
+		if err := jsonl.Compact(&buf, b); err != nil {
+			rec.Err = err
+			return fn(&rec)
+		}
+		b = buf.Bytes()
 		var f fields
 		if err := json.Unmarshal(b, &f); err != nil {
 			rec.Err = err
@@ -81,9 +89,7 @@ func Read(r io.Reader, fn func(rec *Record) error) error {
 				rec.Specialities = append(rec.Specialities, sp.Type.Code)
 			}
 		}
-		buf.Reset()
-		json.Compact(&buf, b)
-		rec.JSON = buf.Bytes()
+		rec.JSON = b
 		return fn(&rec)
 	})
 }

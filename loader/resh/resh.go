@@ -18,8 +18,11 @@ type Record struct {
 	Name   string
 	Orgnr  string
 	Active bool
-	// JSON is the record compacted; valid only during the callback.
-	JSON    []byte
+	// JSON is the record compacted: the stored view, as given. It is
+	// valid only during the callback.
+	JSON []byte
+	// Missing names a required field that is absent; Err a shape error
+	// (not JSON, not UTF-8, a field of the wrong type).
 	Missing string
 	Err     error
 }
@@ -38,6 +41,12 @@ func Read(r io.Reader, fn func(rec *Record) error) error {
 	var buf bytes.Buffer
 	return jsonl.Lines(r, func(line int, b []byte) error {
 		rec := Record{Line: line}
+		buf.Reset()
+		if err := jsonl.Compact(&buf, b); err != nil {
+			rec.Err = err
+			return fn(&rec)
+		}
+		b = buf.Bytes()
 		var f fields
 		if err := json.Unmarshal(b, &f); err != nil {
 			rec.Err = err
@@ -59,9 +68,7 @@ func Read(r io.Reader, fn func(rec *Record) error) error {
 			rec.Parent = *f.ParentReshID
 		}
 		rec.Active = f.Active == nil || *f.Active
-		buf.Reset()
-		json.Compact(&buf, b)
-		rec.JSON = buf.Bytes()
+		rec.JSON = b
 		return fn(&rec)
 	})
 }
