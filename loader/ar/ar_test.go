@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/grunndata/grunndata/loader/ar"
 	"github.com/grunndata/grunndata/loader/jsonl"
@@ -188,4 +189,31 @@ func TestAppendJSON(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzRead: any input gives records, never a panic; a record that decoded
+// encodes to valid JSON in valid UTF-8, as an organisation and as a child.
+func FuzzRead(f *testing.F) {
+	for _, l := range strings.Split(parties, "\n") {
+		f.Add(l)
+	}
+	f.Add("{\"herId\":1,\"type\":\"Service\",\"name\":\"\xff\",\"active\":true}")
+	f.Add(`{"herId":1,"type":"Service","name":"a\u2028<&>","active":true,"electronicAddresses":[{"type":{"code":"X"}}]}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		err := ar.Read(strings.NewReader(in), func(rec *ar.Record) error {
+			if rec.Err != nil || rec.Missing != "" {
+				return nil
+			}
+			parent := &ar.Parent{HerID: 1, Known: true, Name: "P\xff<", Orgnr: "1", Electronic: rec.Electronic, Physical: rec.Physical}
+			for _, p := range []*ar.Parent{nil, parent} {
+				if b := rec.AppendJSON(nil, p); !json.Valid(b) || !utf8.Valid(b) {
+					t.Fatalf("AppendJSON of %q = %q: not valid JSON in UTF-8", in, b)
+				}
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, jsonl.ErrStructure) {
+			t.Fatalf("Read: %v", err)
+		}
+	})
 }

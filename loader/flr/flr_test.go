@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/grunndata/grunndata/loader/flr"
 	"github.com/grunndata/grunndata/loader/jsonl"
@@ -146,4 +147,23 @@ func TestPeriodContains(t *testing.T) {
 	if got := flr.Today(time.Date(2026, 11, 1, 23, 30, 0, 0, time.FixedZone("CET", 3600))); got != "2026-11-01" {
 		t.Errorf("Today = %s", got)
 	}
+}
+
+// FuzzReadContracts: any input gives contracts, never a panic, and the view
+// of one that decoded is valid JSON in valid UTF-8.
+func FuzzReadContracts(f *testing.F) {
+	f.Add(contract)
+	f.Add("{\"id\":1,\"gpOfficeOrganizationNumber\":\"\xff\"}")
+	f.Add(`{"id":1,"gpOfficeOrganizationNumber":"x","municipality":{"code":"0301"},"maxPatients":1,"doctors":[{}]}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		err := flr.ReadContracts(strings.NewReader(in), func(c *flr.Contract) error {
+			if c.Err == nil && c.Missing == "" && (!json.Valid(c.JSON) || !utf8.Valid(c.JSON)) {
+				t.Fatalf("view of %q = %q: not valid JSON in UTF-8", in, c.JSON)
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, jsonl.ErrStructure) {
+			t.Fatalf("ReadContracts: %v", err)
+		}
+	})
 }

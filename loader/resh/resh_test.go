@@ -1,9 +1,11 @@
 package resh_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/grunndata/grunndata/loader/jsonl"
 	"github.com/grunndata/grunndata/loader/resh"
@@ -89,4 +91,23 @@ func TestReadShapeErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzRead: any input gives records, never a panic, and the view of a
+// record that decoded is valid JSON in valid UTF-8.
+func FuzzRead(f *testing.F) {
+	f.Add(`{"hprNumber":1,"reshId":1,"name":"A","givenName":"A","familyName":"B","approvals":[],"level":{"code":"1"}}`)
+	f.Add("{\"reshId\":1,\"hprNumber\":1,\"name\":\"\xff\"}")
+	f.Add("{\"a\":1}\n\n{")
+	f.Fuzz(func(t *testing.T, in string) {
+		err := resh.Read(strings.NewReader(in), func(rec *resh.Record) error {
+			if rec.Err == nil && rec.Missing == "" && (!json.Valid(rec.JSON) || !utf8.Valid(rec.JSON)) {
+				t.Fatalf("view of %q = %q: not valid JSON in UTF-8", in, rec.JSON)
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, jsonl.ErrStructure) {
+			t.Fatalf("Read: %v", err)
+		}
+	})
 }
