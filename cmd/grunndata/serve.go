@@ -134,6 +134,10 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Close()
 		return fmt.Errorf("listen admin %s: %w", cfg.AdminAddr, err)
 	}
+	if err := m.nameReplica(); err != nil {
+		m.Close()
+		return err
+	}
 	m.admin = &http.Server{Handler: adminHandler, ReadHeaderTimeout: 5 * time.Second}
 	m.serveErr = make(chan error, 2)
 	go func() {
@@ -320,8 +324,8 @@ func (m *Main) Close() error {
 	if m.cache != nil {
 		m.cache.Close()
 	}
+	errs = append(errs, m.closeSecurity()) // the fleet's auditor before its client
 	m.closeFleet()
-	errs = append(errs, m.closeSecurity())
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
 	}

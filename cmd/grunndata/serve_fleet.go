@@ -32,7 +32,10 @@ type FleetConfig struct {
 }
 
 type fleetState struct {
+	// name is the replica's name in the fleet (nameReplica).
+	name     string
 	client   *fleet.Client
+	auditor  *fleet.Auditor
 	ain      *fleet.AINStore
 	follower *fleet.Follower
 	cancel   context.CancelFunc
@@ -89,10 +92,7 @@ func (m *Main) startFleet(reg *prometheus.Registry) {
 		return
 	}
 	fc := m.Config.Fleet
-	name := fc.Replica
-	if name == "" {
-		name = defaultReplicaName(m.APIAddr())
-	}
+	name := m.fleet.name
 	f := fleet.NewFollower(fleet.FollowerConfig{
 		Client: c, DataDir: m.Config.DataDir, Replica: name, API: m.APIAddr(),
 		Active: func() string {
@@ -116,6 +116,35 @@ func (m *Main) startFleet(reg *prometheus.Registry) {
 		f.Run(ctx)
 	}()
 	m.Log.Info("following the fleet", "nats", fc.URL, "replica", name)
+}
+
+// fleetAuditor is the replica's audit log in fleet mode: every record is
+// published to the fleet's JetStream stream, on the replica's own chain
+// (named by nameReplica before the API serves).
+func (m *Main) fleetAuditor() (*fleet.Auditor, error) {
+	a, err := fleet.NewAuditor(m.fleet.client, fleet.AuditConfig{Observe: m.ops.observeAudit, Log: m.Log})
+	if err != nil {
+		return nil, fmt.Errorf("audit stream: %w", err)
+	}
+	m.fleet.auditor = a
+	return a, nil
+}
+
+// nameReplica names the replica (--replica-id, or the host name and API
+// port) once the API listener is bound, before it serves: its heartbeat
+// and its audit chain carry the name.
+func (m *Main) nameReplica() error {
+	if m.fleet.client == nil {
+		return nil
+	}
+	m.fleet.name = m.Config.Fleet.Replica
+	if m.fleet.name == "" {
+		m.fleet.name = defaultReplicaName(m.APIAddr())
+	}
+	if m.fleet.auditor != nil {
+		return m.fleet.auditor.SetReplica(m.fleet.name)
+	}
+	return nil
 }
 
 func defaultReplicaName(api string) string {

@@ -148,7 +148,15 @@ func (m *Main) setupSecurity(cfg *ServeConfig) error {
 		}
 		cfg.Server.Auth = m.security.auth
 	}
-	if !c.AuditOff {
+	if !c.AuditOff && m.fleet.client != nil {
+		// A fleet replica audits to the fleet's stream (serve_fleet.go).
+		a, err := m.fleetAuditor()
+		if err != nil {
+			return err
+		}
+		m.security.audit = a
+		cfg.Server.Audit = a
+	} else if !c.AuditOff {
 		dir := c.AuditDir
 		if dir == "" {
 			dir = filepath.Join(cfg.DataDir, "audit")

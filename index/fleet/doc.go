@@ -9,7 +9,8 @@
 // generations a load would build, verified the way index verifies, then
 // activated through index.Store's zero-failure swap (by the caller). Like
 // index.AINStore it also implements registry.AINStore, on a replicated KV
-// bucket instead of a local Pebble DB. It imports index and registry; the
+// bucket instead of a local Pebble DB, and like audit.Log audit.Auditor, on a
+// replicated stream. It imports index, registry and registry/audit; the
 // HTTP server never imports it (it reads through registry.AINStore), and
 // nothing below cmd wires it (layout_test.go pins both).
 //
@@ -24,6 +25,8 @@
 //	                                     heartbeats of replicas that stopped
 //	KV grunndata-ain        <AIN>        each allocated AIN's stored value, created with a create-only
 //	                                     put (an existing key refuses it: the AIN was taken)
+//	stream GRUNNDATA_AUDIT  grunndata.audit.<replica>  audit records, one hash chain per replica
+//	                                     (registry/audit's format), one group-committed batch per message
 //
 // # Downloads
 //

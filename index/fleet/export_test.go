@@ -22,3 +22,10 @@ func PutRawObject(ctx context.Context, url, name string, data []byte) error {
 	_, err = o.Put(ctx, jetstream.ObjectMeta{Name: name}, bytes.NewReader(data))
 	return err
 }
+
+// Pending is the number of records waiting for the flusher to take them.
+func (a *Auditor) Pending() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.cur.entries)
+}

@@ -165,5 +165,10 @@ func (s *Server) Current() bool {
 			return false
 		}
 	}
+	// The audit stream exists once a replica audited (or prepared to).
+	if s.s.JetStreamIsStreamAssigned(server.DEFAULT_GLOBAL_ACCOUNT, AuditStream) &&
+		!s.s.JetStreamIsStreamCurrent(server.DEFAULT_GLOBAL_ACCOUNT, AuditStream) {
+		return false
+	}
 	return true
 }

@@ -9,9 +9,7 @@ package audit
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -93,14 +91,13 @@ type Log struct {
 	cfg Config
 	mu  sync.Mutex
 	// guarded by mu
-	cond     *sync.Cond
-	pending  []byte
-	nextSeq  uint64
-	lastHash [32]byte
-	batch    uint64 // batch the next record joins
-	durable  uint64 // highest durable batch
-	failed   error
-	closed   bool
+	cond    *sync.Cond
+	pending []byte
+	chain   Chain  // the last record appended
+	batch   uint64 // batch the next record joins
+	durable uint64 // highest durable batch
+	failed  error
+	closed  bool
 	// flusher only
 	f        *os.File
 	fileNo   int
@@ -122,7 +119,7 @@ func Open(cfg Config) (*Log, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create audit directory: %w", err)
 	}
-	a := &Log{cfg: cfg, nextSeq: 1, batch: 1, done: make(chan struct{})}
+	a := &Log{cfg: cfg, batch: 1, done: make(chan struct{})}
 	a.cond = sync.NewCond(&a.mu)
 	files, err := auditFiles(cfg.Dir)
 	if err != nil {
@@ -142,7 +139,7 @@ func Open(cfg Config) (*Log, error) {
 				return nil, err
 			}
 		}
-		a.nextSeq, a.lastHash = seq+1, hash
+		a.chain = Chain{Seq: seq, Hash: hash}
 		a.fileNo, _ = strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(last, "audit-"), ".jsonl"))
 		if a.f, err = os.OpenFile(filepath.Join(cfg.Dir, last), os.O_RDWR, 0o600); err != nil {
 			return nil, err
@@ -191,17 +188,11 @@ func lastRecord(p string) (seq uint64, hash [32]byte, size int64, err error) {
 		return 0, hash, 0, nil
 	}
 	b = b[:end+1]
-	start := bytes.LastIndexByte(b[:end], '\n') + 1
-	var r Record
-	if err := json.Unmarshal(b[start:end], &r); err != nil {
-		return 0, hash, 0, fmt.Errorf("audit log %s: last record: %w", p, err)
+	c, _, err := Tail(b)
+	if err != nil {
+		return 0, hash, 0, fmt.Errorf("audit log %s: %w", p, err)
 	}
-	h, err := hex.DecodeString(r.Hash)
-	if err != nil || len(h) != 32 {
-		return 0, hash, 0, fmt.Errorf("audit log %s: last record has a bad hash", p)
-	}
-	copy(hash[:], h)
-	return r.Seq, hash, int64(len(b)), nil
+	return c.Seq, c.Hash, int64(len(b)), nil
 }
 
 func (a *Log) rotate() error {
@@ -265,81 +256,7 @@ func (a *Log) Record(e *Entry) error {
 		a.mu.Unlock()
 		return ErrUnavailable
 	}
-	start := len(a.pending)
-	p := a.pending
-	p = append(p, `{"seq":`...)
-	p = strconv.AppendUint(p, a.nextSeq, 10)
-	p = append(p, `,"time":"`...)
-	p = time.Now().UTC().AppendFormat(p, time.RFC3339Nano)
-	p = append(p, `","clientId":`...)
-	p = appendJSONString(p, e.Caller.ClientID)
-	if e.Caller.OrgnrParent != "" {
-		p = append(p, `,"orgnrParent":`...)
-		p = appendJSONString(p, e.Caller.OrgnrParent)
-	}
-	if e.Caller.OrgnrChild != "" {
-		p = append(p, `,"orgnrChild":`...)
-		p = appendJSONString(p, e.Caller.OrgnrChild)
-	}
-	if e.Caller.OrgnrSupplier != "" {
-		p = append(p, `,"orgnrSupplier":`...)
-		p = appendJSONString(p, e.Caller.OrgnrSupplier)
-	}
-	p = append(p, `,"route":`...)
-	p = appendJSONString(p, e.Route)
-	p = append(p, `,"subjects":[`...)
-	if len(e.Subject) > 0 {
-		p = append(p, '"')
-		p = append(p, e.Subject...) // digits only: validated before auditing
-		p = append(p, '"')
-	}
-	for i, sub := range e.Subjects {
-		if i > 0 || len(e.Subject) > 0 {
-			p = append(p, ',')
-		}
-		p = append(p, '"')
-		p = append(p, sub...)
-		p = append(p, '"')
-	}
-	p = append(p, ']')
-	asked := len(e.Asked) > 0 && !bytes.Equal(e.Asked, e.Subject)
-	if asked || len(e.AskedAll) > 0 {
-		p = append(p, `,"asked":[`...)
-		if asked {
-			p = append(p, '"')
-			p = append(p, e.Asked...)
-			p = append(p, '"')
-		}
-		for i, a := range e.AskedAll {
-			if i > 0 || asked {
-				p = append(p, ',')
-			}
-			p = append(p, '"')
-			p = append(p, a...)
-			p = append(p, '"')
-		}
-		p = append(p, ']')
-	}
-	p = append(p, `,"status":`...)
-	p = strconv.AppendInt(p, int64(e.Status), 10)
-	p = append(p, `,"durationUs":`...)
-	p = strconv.AppendInt(p, e.Duration.Microseconds(), 10)
-	if e.Generation != "" {
-		p = append(p, `,"generation":`...)
-		p = appendJSONString(p, e.Generation)
-	}
-	p = append(p, `,"prev":"`...)
-	p = hex.AppendEncode(p, a.lastHash[:])
-	p = append(p, '"')
-	h := sha256.New()
-	h.Write(a.lastHash[:])
-	h.Write(p[start:])
-	h.Sum(a.lastHash[:0])
-	p = append(p, `,"hash":"`...)
-	p = hex.AppendEncode(p, a.lastHash[:])
-	p = append(p, "\"}\n"...)
-	a.pending = p
-	a.nextSeq++
+	a.pending = a.chain.Append(a.pending, e, time.Now())
 	mine := a.batch
 	a.cond.Broadcast() // wake the flusher
 	for a.durable < mine && a.failed == nil {
@@ -361,7 +278,7 @@ func (a *Log) flusher() {
 	var buf []byte
 	var headBuf []byte
 	a.mu.Lock()
-	flushedSeq := a.nextSeq - 1
+	flushedSeq := a.chain.Seq
 	a.mu.Unlock()
 	for {
 		a.mu.Lock()
@@ -375,10 +292,10 @@ func (a *Log) flusher() {
 		buf, a.pending = a.pending, buf[:0]
 		batch := a.batch
 		a.batch++
-		lastSeq := a.nextSeq - 1
+		lastSeq := a.chain.Seq
 		headBuf = append(headBuf[:0], strconv.FormatUint(lastSeq, 10)...)
 		headBuf = append(headBuf, ' ')
-		headBuf = hex.AppendEncode(headBuf, a.lastHash[:])
+		headBuf = hex.AppendEncode(headBuf, a.chain.Hash[:])
 		headBuf = append(headBuf, '\n')
 		a.mu.Unlock()
 
@@ -454,7 +371,7 @@ func Verify(dir string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var prev [32]byte
+	var chk Checker
 	var n int64
 	var seq uint64
 	headSeen := headSeq == 0
@@ -483,32 +400,10 @@ func Verify(dir string) (int64, error) {
 				break // a torn tail of the last file is ignored
 			}
 			line++
-			b = b[:len(b)-1]
-			i := bytes.LastIndex(b, []byte(`,"hash":"`))
-			if i < 0 || len(b) != i+len(`,"hash":"`)+64+2 {
-				f.Close()
-				return n, fmt.Errorf("%s line %d: no hash field", name, line)
-			}
-			var r Record
-			if err := json.Unmarshal(b, &r); err != nil {
+			r, err := chk.Check(b[:len(b)-1])
+			if err != nil {
 				f.Close()
 				return n, fmt.Errorf("%s line %d: %w", name, line, err)
-			}
-			if r.Seq != seq+1 {
-				f.Close()
-				return n, fmt.Errorf("%s line %d: sequence %d follows %d (a record is missing or out of order)", name, line, r.Seq, seq)
-			}
-			if r.Prev != hex.EncodeToString(prev[:]) {
-				f.Close()
-				return n, fmt.Errorf("%s line %d (seq %d): chain broken: prev does not match the previous record", name, line, r.Seq)
-			}
-			h := sha256.New()
-			h.Write(prev[:])
-			h.Write(b[:i])
-			h.Sum(prev[:0])
-			if r.Hash != hex.EncodeToString(prev[:]) {
-				f.Close()
-				return n, fmt.Errorf("%s line %d (seq %d): hash mismatch: the record was modified", name, line, r.Seq)
 			}
 			seq = r.Seq
 			n++
@@ -562,54 +457,11 @@ func Search(dir string, numbers []string, fn func(r *Record) bool) error {
 	if err != nil {
 		return err
 	}
-	// Pass 1: the links (subject, asked) of single-person records.
-	links := map[string][]string{}
-	err = scanAudit(dir, files, [][]byte{[]byte(`"asked":[`)}, func(r *Record) bool {
-		if len(r.Subjects) == 1 {
-			for _, a := range r.Asked {
-				links[r.Subjects[0]] = append(links[r.Subjects[0]], a)
-				links[a] = append(links[a], r.Subjects[0])
-			}
-		}
-		return true
-	})
-	if err != nil {
-		return err
-	}
-	want := map[string]bool{}
-	queue := append([]string(nil), numbers...)
-	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		if want[n] {
-			continue
-		}
-		want[n] = true
-		queue = append(queue, links[n]...)
-	}
-	var needles [][]byte
-	for n := range want {
-		needles = append(needles, []byte(`"`+n+`"`))
-	}
-	// Pass 2: the records naming any of them.
-	return scanAudit(dir, files, needles, func(r *Record) bool {
-		for _, s := range r.Subjects {
-			if want[s] {
-				return fn(r)
-			}
-		}
-		for _, s := range r.Asked {
-			if want[s] {
-				return fn(r)
-			}
-		}
-		return true
-	})
+	return SearchLines(func(fn func(line []byte) bool) error { return scanFiles(dir, files, fn) }, numbers, fn)
 }
 
-// scanAudit decodes the records of files that contain any of needles and
-// calls fn until it returns false.
-func scanAudit(dir string, files []string, needles [][]byte, fn func(r *Record) bool) error {
+// scanFiles calls fn with each line of files until it returns false.
+func scanFiles(dir string, files []string, fn func(line []byte) bool) error {
 	for _, name := range files {
 		f, err := os.Open(filepath.Join(dir, name))
 		if err != nil {
@@ -618,21 +470,7 @@ func scanAudit(dir string, files []string, needles [][]byte, fn func(r *Record) 
 		sc := bufio.NewScanner(f)
 		sc.Buffer(make([]byte, 1<<20), 1<<26)
 		for sc.Scan() {
-			hit := false
-			for _, nd := range needles {
-				if bytes.Contains(sc.Bytes(), nd) {
-					hit = true
-					break
-				}
-			}
-			if !hit {
-				continue
-			}
-			var r Record
-			if json.Unmarshal(sc.Bytes(), &r) != nil {
-				continue
-			}
-			if !fn(&r) {
+			if !fn(sc.Bytes()) {
 				f.Close()
 				return nil
 			}
