@@ -15,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/grunndata/grunndata/index/fleet"
+	"github.com/grunndata/grunndata/internal/testwait"
 	"github.com/grunndata/grunndata/loader/loadertest"
 	"github.com/grunndata/grunndata/registry"
 	"github.com/grunndata/grunndata/registry/audit"
@@ -57,7 +60,7 @@ func startChildReplica(t *testing.T, args string) (*exec.Cmd, *syncBuffer, strin
 	}
 	re := regexp.MustCompile(`msg=serving api=(\S+) admin=(\S+)`)
 	var mm []string
-	waitUntil(t, 20*time.Second, func() bool { mm = re.FindStringSubmatch(logs.String()); return mm != nil }, logs.String)
+	testwait.For(t, testwait.Bound, func() bool { mm = re.FindStringSubmatch(logs.String()); return mm != nil }, logs.String)
 	return cmd, logs, mm[1], mm[2]
 }
 
@@ -89,7 +92,7 @@ func TestFleetAuditKilled(t *testing.T) {
 				Poll: 200 * time.Millisecond, RetryAfter: time.Second}
 		}))
 	}
-	waitServing(t, 30*time.Second, "000001", reps...)
+	waitServing(t, testwait.Bound, "000001", reps...)
 	childData := t.TempDir()
 	childArgs := "serve --auth=off --addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --replica-id victim --data " + childData + " --nats " + url
 	cmd, logs, childAPI, childAdmin := startChildReplica(t, childArgs)
@@ -100,7 +103,7 @@ func TestFleetAuditKilled(t *testing.T) {
 			cmd.Wait()
 		}
 	}()
-	waitUntil(t, 30*time.Second, func() bool { return do(t, "GET", "http://"+childAdmin+"/readyz", "", "").status == 200 }, logs.String)
+	testwait.For(t, testwait.Bound, func() bool { return do(t, "GET", "http://"+childAdmin+"/readyz", "", "").status == 200 }, logs.String)
 
 	nins := unrestrictedPersons(t, reps[0], 3)
 	apis := map[string]string{"a0": reps[0].APIAddr(), "a1": reps[1].APIAddr(), "victim": childAPI}
@@ -155,7 +158,7 @@ func TestFleetAuditKilled(t *testing.T) {
 		}
 	}
 	// Under load, SIGKILL the victim.
-	waitUntil(t, 30*time.Second, func() bool { return victimOK.Load() >= 300 && other.Load() >= 300 },
+	testwait.For(t, testwait.Bound, func() bool { return victimOK.Load() >= 300 && other.Load() >= 300 },
 		func() string { return fmt.Sprintf("%d and %d lookups", victimOK.Load(), other.Load()) })
 	cmd.Process.Kill()
 	cmd.Wait()
@@ -163,7 +166,7 @@ func TestFleetAuditKilled(t *testing.T) {
 	answeredBeforeKill := victimOK.Load()
 	// The others keep answering.
 	after := other.Load()
-	waitUntil(t, 30*time.Second, func() bool { return other.Load() >= after+200 }, func() string { return "the other replicas stopped" })
+	testwait.For(t, testwait.Bound, func() bool { return other.Load() >= after+200 }, func() string { return "the other replicas stopped" })
 	close(stop)
 	wg.Wait()
 	if t.Failed() {
@@ -217,7 +220,7 @@ func TestFleetAuditKilled(t *testing.T) {
 	// Restarted under its name, the victim continues its chain.
 	cmd, logs, childAPI, childAdmin = startChildReplica(t, childArgs)
 	killed = false
-	waitUntil(t, 30*time.Second, func() bool { return do(t, "GET", "http://"+childAdmin+"/readyz", "", "").status == 200 }, logs.String)
+	testwait.For(t, testwait.Bound, func() bool { return do(t, "GET", "http://"+childAdmin+"/readyz", "", "").status == 200 }, logs.String)
 	for i := 0; i < 5; i++ {
 		if r := do(t, "POST", "http://"+childAPI+"/v1/persons/lookup", "application/json", `{"nin":"`+nins[0]+`"}`); r.status != 200 {
 			t.Fatalf("lookup after the restart: %d", r.status)
@@ -243,5 +246,54 @@ func TestFleetAuditKilled(t *testing.T) {
 	}
 	if want := recorded["victim"][nins[0]] + 5; strings.Count(wl.String(), "replica=victim\t") < want {
 		t.Fatalf("who-looked-up lists %d accesses on the victim, want ≥ %d", strings.Count(wl.String(), "replica=victim\t"), want)
+	}
+}
+
+// BenchmarkAuditedLookup: a person lookup through the handler with its
+// audit record made durable, by 16 goroutines per core: the file log
+// (group commit, fsync per batch) against the fleet's JetStream stream on an
+// embedded single node (R1; one acknowledgement per batch).
+//
+//	go test -run '^$' -bench AuditedLookup ./cmd/grunndata/
+func BenchmarkAuditedLookup(b *testing.B) {
+	for _, mode := range []string{"file", "nats"} {
+		b.Run(mode, func(b *testing.B) {
+			data, _ := loadertest.Snapshot(b)
+			var url string
+			if mode == "nats" {
+				ns, err := fleet.StartServer(fleet.ServerConfig{StoreDir: b.TempDir(), Addr: "127.0.0.1:0"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer ns.Shutdown()
+				url = ns.ClientURL()
+			}
+			m := MustRunMain(b, data, func(c *ServeConfig) {
+				if url != "" {
+					c.Fleet = FleetConfig{URL: url, Replica: "bench", Poll: time.Hour, Heartbeat: time.Hour, RetryAfter: time.Hour}
+				}
+			})
+			nins := unrestrictedPersons(b, m, 64)
+			var next atomic.Int64
+			b.SetParallelism(16)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				var ctx fasthttp.RequestCtx
+				body := []byte(`{"nin":"` + nins[next.Add(1)%int64(len(nins))] + `"}`)
+				for pb.Next() {
+					ctx.Request.Reset()
+					ctx.Response.Reset()
+					ctx.Request.Header.SetMethod("POST")
+					ctx.Request.Header.SetContentType("application/json")
+					ctx.Request.SetRequestURI("/v1/persons/lookup")
+					ctx.Request.SetBody(body)
+					m.api.Handle(&ctx)
+					if ctx.Response.StatusCode() != 200 {
+						b.Fatalf("status %d", ctx.Response.StatusCode())
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lookups/s")
+		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/grunndata/grunndata/index/fleet"
+	"github.com/grunndata/grunndata/internal/testwait"
 	"github.com/grunndata/grunndata/registry/audit"
 )
 
@@ -73,9 +74,7 @@ func TestAuditorChainAndBatching(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); recordAll(t, a, 100) }()
-	for a.Pending() < 100 {
-		time.Sleep(time.Millisecond)
-	}
+	testwait.For(t, testwait.Bound, func() bool { return a.Pending() == 100 }, nil)
 	if err := a.SetReplica("r1"); err != nil {
 		t.Fatal(err)
 	}
@@ -94,9 +93,7 @@ func TestAuditorChainAndBatching(t *testing.T) {
 	a = newAuditor(t, c, fleet.AuditConfig{MaxMessageBytes: 2 << 10})
 	wg.Add(1)
 	go func() { defer wg.Done(); recordAll(t, a, 60) }()
-	for a.Pending() < 60 {
-		time.Sleep(time.Millisecond)
-	}
+	testwait.For(t, testwait.Bound, func() bool { return a.Pending() == 60 }, nil)
 	a.SetReplica("r1")
 	wg.Wait()
 	a.Close()
@@ -180,12 +177,8 @@ func TestAuditorUnavailable(t *testing.T) {
 	}
 	defer ns.Shutdown()
 	// Reconnected, records are acknowledged again.
-	deadline := time.Now().Add(20 * time.Second)
-	for a.Record(auditEntry(1)) != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("records still fail 20 s after NATS came back")
-		}
-	}
+	testwait.For(t, testwait.Bound, func() bool { return a.Record(auditEntry(1)) == nil },
+		func() string { return "records still fail after NATS came back" })
 	recordAll(t, a, 20)
 	rep, err := c.VerifyAudit(context.Background())
 	if err != nil || !rep.OK() {
