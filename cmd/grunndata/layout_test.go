@@ -36,8 +36,11 @@ func TestImportRules(t *testing.T) {
 				t.Errorf("%s imports Pebble: only index may", pkg)
 			case strings.HasPrefix(imp, "github.com/dgraph-io/ristretto") && pkg != "registry/cache":
 				t.Errorf("%s imports ristretto: only registry/cache may", pkg)
-			case (strings.HasPrefix(pkg, "registry/audit") || strings.HasPrefix(pkg, "registry/auth")) && strings.HasPrefix(imp, "github.com/valyala/fasthttp"):
-				t.Errorf("%s imports fasthttp: auth and audit know nothing of HTTP; registry/server is the adapter", pkg)
+			case strings.HasPrefix(pkg, "registry") && !strings.HasPrefix(pkg, "registry/server") && strings.HasPrefix(imp, "github.com/valyala/fasthttp"):
+				t.Errorf("%s imports fasthttp: the domain (registry, auth, audit, query, …) knows nothing of HTTP; registry/server is the adapter", pkg)
+			case strings.HasPrefix(pkg, "registry/query") && (imp == "net/http" || strings.HasPrefix(local, "registry/server") ||
+				strings.HasPrefix(local, "registry/auth") || strings.HasPrefix(local, "registry/audit") || local == "index" || strings.HasPrefix(local, "index/")):
+				t.Errorf("%s imports %s: the query engine answers from a registry.View through the cache; callers pass what the caller may see and audit what it names", pkg, imp)
 			case (strings.HasPrefix(pkg, "registry/audit") || strings.HasPrefix(pkg, "registry/auth")) && strings.HasPrefix(local, "registry/server"):
 				t.Errorf("%s imports %s: the server depends on auth and audit, not the other way", pkg, local)
 			case strings.HasPrefix(pkg, "registry/audit") && strings.HasPrefix(local, "registry/auth"),

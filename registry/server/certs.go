@@ -1,9 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -59,15 +56,10 @@ func (s *Server) herCertFallback(ctx *fasthttp.RequestCtx, idb []byte) int {
 	if err != nil {
 		return writeError(ctx, err)
 	}
-	return s.certFallback(ctx, uint32(her))
-}
-
-// now is the request's instant.
-func (s *Server) now() time.Time {
-	if s.cfg.Clock != nil {
-		return s.cfg.Clock()
-	}
-	return time.Now()
+	return s.withView(ctx, func(v registry.View) int {
+		out, err := s.q.CertFallback(v, uint32(her))
+		return writeAnswer(ctx, out, err)
+	})
 }
 
 // certUsage reads ?usage=; 0 means both slots.
@@ -92,11 +84,7 @@ type certScratch struct {
 
 var certPool = sync.Pool{New: func() any { return &certScratch{buf: make([]byte, 0, 16<<10)} }}
 
-// partyCerts writes {"herId","evaluatedAt","certificates":[…]}: the party's
-// own certificates, then the slots it inherits from its parent organisation
-// (inherited: true). orgnr, when her is 0, names the party by its AR
-// organisation's number. A known party without certificates answers an
-// empty list; an unknown one 404.
+// partyCerts answers the certificates of a party (query.Engine.PartyCerts).
 func (s *Server) partyCerts(ctx *fasthttp.RequestCtx, her uint32, orgnr registry.Orgnr, fam registry.Register) int {
 	u, st := certUsage(ctx)
 	if st != 0 {
@@ -109,66 +97,11 @@ func (s *Server) partyCerts(ctx *fasthttp.RequestCtx, her uint32, orgnr registry
 	defer v.Release()
 	sc := certPool.Get().(*certScratch)
 	defer certPool.Put(sc)
-	if her == 0 {
-		sc.key = registry.CertOrgnrKey(orgnr)
-		hv, err := s.cache.Get(v, &sc.key)
-		if err != nil {
-			return writeError(ctx, err)
-		}
-		if len(hv) != 4 {
-			s.log.Error("BUG: malformed orgnr index value")
-			return writeError(ctx, registry.ErrBadValue)
-		}
-		her = binary.BigEndian.Uint32(hv)
-	}
-	sc.key = registry.SerialKey(fam, uint64(her))
-	val, err := s.cache.Get(v, &sc.key)
-	switch {
-	case err == registry.ErrNotFound:
-		sc.key = registry.SerialKey(registry.RegParty, uint64(her))
-		if _, err := s.cache.Get(v, &sc.key); err != nil {
-			return writeError(ctx, err)
-		}
-		val = nil
-	case err != nil:
-		return writeError(ctx, err)
-	}
-	now := s.now()
-	out := append(sc.buf[:0], `{"herId":`...)
-	out = strconv.AppendUint(out, uint64(her), 10)
-	out = append(out, `,"evaluatedAt":"`...)
-	out = now.UTC().AppendFormat(out, time.RFC3339)
-	out = append(out, `","certificates":[`...)
-	if val != nil {
-		first := true
-		var owner uint32
-		var mask byte
-		out, owner, mask, err = registry.AppendCertEntries(out, val, u, 0xff, now.Unix(), false, &first)
-		if err == nil && owner != 0 && (u == 0 || mask&registry.CertMask(u) != 0) {
-			sc.key = registry.SerialKey(fam, uint64(owner))
-			ov, gerr := s.cache.Get(v, &sc.key)
-			switch {
-			case gerr == nil:
-				out, _, _, err = registry.AppendCertEntries(out, ov, u, mask, now.Unix(), true, &first)
-			case gerr != registry.ErrNotFound: // a parent without certificates: nothing inherited
-				sc.buf = out
-				return writeError(ctx, gerr)
-			}
-		}
-		if err != nil {
-			sc.buf = out
-			s.log.Error("BUG: undecodable certificate value", "herId", her)
-			return writeError(ctx, err)
-		}
-	}
-	out = append(out, "]}"...)
-	sc.buf = out
-	return writeJSON(ctx, out)
+	sc.buf, err = s.q.PartyCerts(sc.buf[:0], &sc.key, v, her, orgnr, fam, u)
+	return writeAnswer(ctx, sc.buf, err)
 }
 
-// certSearch answers GET /v1/certificates?cn=|ou=|serialNumber=: current
-// certificates whose subject field starts with the value (case-insensitive),
-// like AR's SearchCertificatesFor*(sn, cn, ou), paged by cursor.
+// certSearch answers GET /v1/certificates?cn=|ou=|serialNumber= (query.Engine.CertSearch).
 func (s *Server) certSearch(ctx *fasthttp.RequestCtx) int {
 	args := ctx.QueryArgs()
 	var field byte
@@ -193,150 +126,9 @@ func (s *Server) certSearch(ctx *fasthttp.RequestCtx) int {
 	if st != 0 {
 		return st
 	}
-	limit, after, st := page(ctx)
-	if st != 0 {
-		return st
-	}
-	norm := registry.NormaliseCertField(nil, string(q))
-	v, err := s.store.Acquire()
-	if err != nil {
-		return writeError(ctx, err)
-	}
-	defer v.Release()
-	return s.writeCertHits(ctx, v, registry.CertSearchPrefix(nil, field, norm), norm, u, after, limit, "", s.now().Unix())
-}
-
-// writeCertHits writes the search hits under prefix whose full field value
-// starts with norm, as {"items":[…],"nextCursor"}.
-func (s *Server) writeCertHits(ctx *fasthttp.RequestCtx, v registry.View, prefix, norm []byte, u registry.CertUsage,
-	after []byte, limit int, source string, now int64) int {
-	out := append(make([]byte, 0, 4096), `{"items":[`...)
-	first := true
-	out, next, err := appendCertHits(out, v, prefix, norm, u, after, limit, source, now, &first)
-	if err != nil {
-		return writeError(ctx, err)
-	}
-	out = append(out, `],"nextCursor":`...)
-	if next != nil {
-		out = append(out, '"')
-		out = base64.RawURLEncoding.AppendEncode(out, next)
-		out = append(out, '"')
-	} else {
-		out = append(out, "null"...)
-	}
-	out = append(out, '}')
-	return writeJSON(ctx, out)
-}
-
-// appendCertHits appends up to limit hits, each preceded by a comma unless
-// *first; it returns the cursor of the next page (nil: none).
-func appendCertHits(out []byte, v registry.View, prefix, norm []byte, u registry.CertUsage, after []byte, limit int,
-	source string, now int64, first *bool) ([]byte, []byte, error) {
-	var from []byte
-	if after != nil {
-		from = append(append([]byte(nil), after...), 0)
-	}
-	n := 0
-	var next, last []byte
-	var bad error
-	err := v.Scan(prefix, from, func(k, val []byte) bool {
-		full, e, err := registry.DecodeCertSearchValue(val)
-		if err != nil {
-			bad = err
-			return false
-		}
-		if !bytes.HasPrefix(full, norm) || (u != 0 && e.Usage != u) {
-			return true
-		}
-		if n == limit {
-			next = last
-			return false
-		}
-		if !*first {
-			out = append(out, ',')
-		}
-		*first = false
-		out = append(out, `{"usage":"`...)
-		out = append(out, e.Usage.String()...)
-		out = append(out, `","status":"`...)
-		out = append(out, e.Times.StatusAt(now).String()...)
-		out = append(out, `","usageMatches":`...)
-		out = strconv.AppendBool(out, !e.UsageMismatch)
-		if source != "" {
-			out = append(out, `,"fallbackSource":"`...)
-			out = append(out, source...)
-			out = append(out, '"')
-		}
-		out = append(out, ',')
-		out = append(out, e.Body[1:]...)
-		last = append(last[:0], k[len(prefix):]...)
-		n++
-		return true
+	return s.pagedView(ctx, func(v registry.View, after []byte, limit int) ([]byte, error) {
+		return s.q.CertSearch(v, field, q, u, after, limit)
 	})
-	if err == nil {
-		err = bad
-	}
-	return out, next, err
-}
-
-// certFallback answers GET /v1/communication-parties/{herId}/certificates/fallback,
-// as AR's GetFallbackCertificates: when a party's certificate cannot be
-// used, the candidates a client may fall back to — current certificates
-// whose subject carries the party's organisation number (OrgNo) or whose
-// common name is the party's name (ComPartName).
-func (s *Server) certFallback(ctx *fasthttp.RequestCtx, her uint32) int {
-	v, err := s.store.Acquire()
-	if err != nil {
-		return writeError(ctx, err)
-	}
-	defer v.Release()
-	k := registry.SerialKey(registry.RegParty, uint64(her))
-	val, err := s.cache.Get(v, &k)
-	if err != nil {
-		return writeError(ctx, err)
-	}
-	_, full, _, err := registry.DecodeValue(val)
-	if err != nil {
-		return writeError(ctx, err)
-	}
-	var p struct {
-		Name   string `json:"name"`
-		Orgnr  string `json:"organizationNumber"`
-		Parent *struct {
-			Orgnr string `json:"organizationNumber"`
-		} `json:"parent"`
-	}
-	if err := json.Unmarshal(full, &p); err != nil {
-		s.log.Error("BUG: undecodable party", "herId", her)
-		return writeError(ctx, registry.ErrBadValue)
-	}
-	if p.Orgnr == "" && p.Parent != nil {
-		p.Orgnr = p.Parent.Orgnr
-	}
-	now := s.now()
-	out := append(make([]byte, 0, 4096), `{"herId":`...)
-	out = strconv.AppendUint(out, uint64(her), 10)
-	out = append(out, `,"evaluatedAt":"`...)
-	out = now.UTC().AppendFormat(out, time.RFC3339)
-	out = append(out, `","candidates":[`...)
-	first := true
-	for _, c := range []struct {
-		field  byte
-		value  string
-		source string
-	}{{registry.CertFieldSerial, p.Orgnr, "OrgNo"}, {registry.CertFieldCN, p.Name, "ComPartName"}} {
-		if c.value == "" {
-			continue
-		}
-		norm := registry.NormaliseCertField(nil, c.value)
-		prefix := registry.CertSearchPrefix(nil, c.field, norm)
-		out, _, err = appendCertHits(out, v, prefix, norm, 0, nil, maxLimit, c.source, now.Unix(), &first)
-		if err != nil {
-			return writeError(ctx, err)
-		}
-	}
-	out = append(out, "]}"...)
-	return writeJSON(ctx, out)
 }
 
 // CertReportHandler serves GET /admin/certificates?days=N (default 30): the
@@ -443,31 +235,4 @@ func (c *CertCollector) Collect(ch chan<- prometheus.Metric) {
 	soon, revoked := registry.CountCerts(c.mu.times, c.clock(), CertExpiryHorizon)
 	ch <- prometheus.MustNewConstMetric(dCertsExpiring, prometheus.GaugeValue, float64(soon))
 	ch <- prometheus.MustNewConstMetric(dCertsRevoked, prometheus.GaugeValue, float64(revoked))
-}
-
-// appendCertEvent appends the entity of a certificate change in the
-// communication-parties feed: the party's certificates as the lookup
-// answers them now (own and inherited). Parties that inherit the changed
-// certificates get no event of their own: their answers follow the owner's.
-func (s *Server) appendCertEvent(out []byte, v registry.View, pk, val []byte) []byte {
-	her := binary.BigEndian.Uint32(pk[1:])
-	now := s.now()
-	start := len(out)
-	out = append(out, `,"type":"upsert","entity":{"herId":`...)
-	out = strconv.AppendUint(out, uint64(her), 10)
-	out = append(out, `,"evaluatedAt":"`...)
-	out = now.UTC().AppendFormat(out, time.RFC3339)
-	out = append(out, `","certificates":[`...)
-	first := true
-	out, owner, mask, err := registry.AppendCertEntries(out, val, 0, 0xff, now.Unix(), false, &first)
-	if err == nil && owner != 0 && mask != 0 {
-		k := registry.SerialKey(registry.RegCertificates, uint64(owner))
-		if ov, gerr := s.cache.Get(v, &k); gerr == nil {
-			out, _, _, err = registry.AppendCertEntries(out, ov, 0, mask, now.Unix(), true, &first)
-		}
-	}
-	if err != nil {
-		return append(out[:start], `,"type":"delete"}`...)
-	}
-	return append(out, "]}}"...)
 }

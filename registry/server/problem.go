@@ -10,6 +10,7 @@ import (
 
 	"github.com/grunndata/grunndata/registry"
 	"github.com/grunndata/grunndata/registry/auth"
+	"github.com/grunndata/grunndata/registry/query"
 )
 
 // Stable problem codes (RFC 9457 bodies carry them in "code").
@@ -127,6 +128,9 @@ func writeError(ctx *fasthttp.RequestCtx, err error) int {
 	case err == registry.ErrGone:
 		writeProblem(ctx, 410, bodyGone)
 		return 410
+	case err == query.ErrBadAtTime:
+		writeProblem(ctx, 400, bodyBadAtTime)
+		return 400
 	case err == registry.ErrUnavailable:
 		writeProblem(ctx, 503, bodyUnavailable)
 		return 503
@@ -134,6 +138,21 @@ func writeError(ctx *fasthttp.RequestCtx, err error) int {
 		writeProblem(ctx, 500, bodyInternal)
 		return 500
 	}
+}
+
+// writeAnswer writes a JSON answer, or err (writeError).
+func writeAnswer(ctx *fasthttp.RequestCtx, body []byte, err error) int {
+	if err != nil {
+		return writeError(ctx, err)
+	}
+	return writeJSON(ctx, body)
+}
+
+func writeJSON(ctx *fasthttp.RequestCtx, body []byte) int {
+	ctx.SetStatusCode(200)
+	ctx.Response.Header.SetContentTypeBytes(ctJSON)
+	ctx.SetBody(body)
+	return 200
 }
 
 func writeInvalidBody(ctx *fasthttp.RequestCtx, detail string) int {

@@ -10,7 +10,6 @@ package server
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"log/slog"
 	"net"
@@ -23,6 +22,7 @@ import (
 	"github.com/grunndata/grunndata/registry/audit"
 	"github.com/grunndata/grunndata/registry/auth"
 	"github.com/grunndata/grunndata/registry/cache"
+	"github.com/grunndata/grunndata/registry/query"
 )
 
 // Config configures a Server.
@@ -67,10 +67,10 @@ type Server struct {
 	cfg     Config
 	store   registry.Store
 	cache   *cache.Cache
+	q       *query.Engine
 	log     *slog.Logger
 	metrics *Metrics
 	srv     *fasthttp.Server
-	catalog catalogCache
 	// catalogOnce starts the catalog builder once; catalogStop ends it.
 	catalogOnce sync.Once
 	catalogStop chan struct{}
@@ -85,7 +85,7 @@ func New(cfg Config, store registry.Store, c *cache.Cache, m *Metrics, log *slog
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	s := &Server{cfg: cfg, store: store, cache: c, log: log, metrics: m}
+	s := &Server{cfg: cfg, store: store, cache: c, q: query.New(c, cfg.AIN, cfg.Clock, log), log: log, metrics: m}
 	s.srv = &fasthttp.Server{
 		Handler:                       s.Handle,
 		Name:                          "grunndata",
@@ -153,39 +153,19 @@ func (s *Server) acquireBackground() (registry.View, error) {
 }
 
 // startCatalogs keeps the search catalog of the small registers built for
-// the active generation in the background, so the first search after an
-// activation does not pay for building it (about a second at national size).
+// the active generation in the background (query.Engine.KeepCatalogs).
 func (s *Server) startCatalogs() {
 	s.catalogOnce.Do(func() {
 		s.catalogStop = make(chan struct{})
-		go func() {
-			t := time.NewTicker(500 * time.Millisecond)
-			defer t.Stop()
-			for {
-				if v, err := s.acquireBackground(); err == nil {
-					if _, err := s.catalogFor(v); err != nil {
-						s.log.Error("build search catalog", "err", err)
-					}
-					v.Release()
-				}
-				select {
-				case <-s.catalogStop:
-					return
-				case <-t.C:
-				}
-			}
-		}()
+		go s.q.KeepCatalogs(s.acquireBackground, s.catalogStop)
 	})
 }
 
 // scratch is per-request state from a pool (never kept after the handler).
 type scratch struct {
 	key   registry.Key
-	key2  registry.Key // the patient's person flags (GP answers)
-	nin   registry.NIN // the person answered (current number)
-	asked registry.NIN // the number the caller sent
+	l     query.Lookup
 	entry audit.Entry
-	buf   []byte
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -260,7 +240,7 @@ func (s *Server) getSerial(ctx *fasthttp.RequestCtx, idb []byte, t registry.IDTy
 	}
 	sc := scratchPool.Get().(*scratch)
 	sc.key = registry.SerialKey(reg, id)
-	status, _ := s.write(ctx, &sc.key, false)
+	status := s.write(ctx, &sc.key, false)
 	scratchPool.Put(sc)
 	return status
 }
@@ -295,20 +275,18 @@ func (s *Server) getOrg(ctx *fasthttp.RequestCtx, idb []byte) int {
 	}
 	sc := scratchPool.Get().(*scratch)
 	sc.key = registry.OrgKey(o)
-	status, _ := s.write(ctx, &sc.key, false)
+	status := s.write(ctx, &sc.key, false)
 	scratchPool.Put(sc)
 	return status
 }
 
 var ctJSONPrefix = []byte("application/json")
 
-// lookupByNIN answers POST {"nin":"…"} routes. reg is the key family; for
-// IdxPersonnelByNIN the secondary value (an HPR-number) is followed. Any of
-// a person's numbers finds them (an old D-number finds the person, their GP
-// and their HPR record like the current fødselsnummer does). Every request
-// that names a valid person number is audited under the person answered (the
-// current number) and the number asked; its response is released only once
-// the audit record is durable.
+// lookupByNIN answers POST {"nin":"…"} routes (query.Engine.ByNIN): any of
+// a person's numbers finds them, their GP and their HPR record. Every
+// request that names a valid person number is audited under the person
+// answered (the current number) and the number asked; its response is
+// released only once the audit record is durable.
 func (s *Server) lookupByNIN(ctx *fasthttp.RequestCtx, c call, reg registry.Register) int {
 	if st := checkJSONPost(ctx); st != 0 {
 		return st
@@ -326,215 +304,37 @@ func (s *Server) lookupByNIN(ctx *fasthttp.RequestCtx, c call, reg registry.Regi
 	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
-	sc.nin, sc.asked = n, n
+	sc.l.Asked, sc.l.NIN = n, n
 	status, gen := 0, ""
 	if v, err := s.store.Acquire(); err != nil {
 		status = writeError(ctx, err)
 	} else {
 		gen = v.ID()
-		status = s.answerNIN(ctx, v, reg, info, sc, c.p.Scopes&auth.ScopePersonReadProtected != 0)
+		at := query.At{}
+		if reg == registry.IdxPersonnelByNIN {
+			at = query.ParseAt(ctx.QueryArgs().Peek("atTime"))
+		}
+		body, err := s.q.ByNIN(v, reg, info.Kind, &sc.l, c.p.Scopes&auth.ScopePersonReadProtected != 0, s.cfg.Audit != nil, at)
+		status = writeAnswer(ctx, body, err)
 		v.Release()
 	}
-	if s.cfg.Audit != nil {
-		sc.entry = audit.Entry{Caller: caller(c.p), Route: c.r.name, Subject: sc.nin[:], Asked: sc.asked[:], Status: status,
-			Duration: time.Since(c.start), Generation: gen}
-		if err := s.cfg.Audit.Record(&sc.entry); err != nil {
-			s.log.Error("audit log unavailable: refusing person lookups", "err", err)
-			ctx.Response.Reset()
-			writeProblem(ctx, 503, bodyAuditDown)
-			return 503
-		}
-	}
-	return status
-}
-
-// answerNIN writes the answer about sc.asked from v and leaves in sc.nin the
-// person answered (their current number; the number asked when v does not
-// know the person).
-func (s *Server) answerNIN(ctx *fasthttp.RequestCtx, v registry.View, reg registry.Register, info registry.NINInfo, sc *scratch, seeProtected bool) int {
-	n := sc.asked
-	switch reg {
-	case registry.RegPerson:
-		sc.key = registry.PersonKey(n)
-		status := s.writeFrom(ctx, v, &sc.key, seeProtected)
-		if status == 404 && info.Kind == registry.NINAin {
-			ctx.Response.Reset()
-			status = s.ainLookup(ctx, &sc.key) // allocated by this service, not in Freg
-		}
-		if status == 200 {
-			// Both views start with the current number.
-			if cur, ok := registry.CurrentNIN(ctx.Response.Body()); ok {
-				sc.nin = cur
-			}
-		}
-		return status
-	case registry.RegGPPatient:
-		sc.key = registry.GPPatientKey(n)
-		status := s.writeGP(ctx, v, sc, seeProtected)
-		if status != 404 && s.cfg.Audit == nil {
-			return status
-		}
-		full, ok := s.resolvePerson(v, sc)
-		if status == 404 && ok {
-			status = s.retryOtherNumbers(ctx, full, n, func(o registry.NIN) int {
-				sc.key = registry.GPPatientKey(o)
-				return s.writeGP(ctx, v, sc, seeProtected)
-			})
-		}
-		return status
-	case registry.IdxPersonnelByNIN:
-		sc.key = registry.PersonnelByNINKey(n)
-		status := s.writePersonnelByNIN(ctx, v, sc)
-		if status != 404 && s.cfg.Audit == nil {
-			return status
-		}
-		full, ok := s.resolvePerson(v, sc)
-		if status == 404 && ok {
-			status = s.retryOtherNumbers(ctx, full, n, func(o registry.NIN) int {
-				sc.key = registry.PersonnelByNINKey(o)
-				return s.writePersonnelByNIN(ctx, v, sc)
-			})
-		}
+	if s.cfg.Audit == nil {
 		return status
 	}
-	return writeError(ctx, registry.ErrNotFound)
+	sc.entry = audit.Entry{Caller: caller(c.p), Route: c.r.name, Subject: sc.l.NIN[:], Asked: sc.l.Asked[:], Status: status,
+		Duration: time.Since(c.start), Generation: gen}
+	return s.audit(ctx, &sc.entry, status)
 }
 
-// writeGP writes the GP answer under sc.key (a GP patient key) as the
-// caller may see it (gpBody).
-func (s *Server) writeGP(ctx *fasthttp.RequestCtx, v registry.View, sc *scratch, seeProtected bool) int {
-	val, err := s.cache.Get(v, &sc.key)
-	if err != nil {
-		return writeError(ctx, err)
-	}
-	flags, full, restricted, err := registry.DecodeValue(val)
-	if err != nil {
-		s.log.Error("BUG: undecodable stored value", "register", string(sc.key.Register()))
-		return writeError(ctx, err)
-	}
-	if flags&registry.FlagGone != 0 {
-		return writeError(ctx, registry.ErrGone)
-	}
-	body := s.gpBody(v, sc.key.Bytes()[1:], flags, full, restricted, seeProtected, &sc.key2, &sc.buf)
-	ctx.SetStatusCode(200)
-	ctx.Response.Header.SetContentTypeBytes(ctJSON)
-	ctx.SetBody(body)
-	return 200
-}
-
-// gpBody chooses the GP answer of patient (11 digits) a caller may see:
-// the full one with grunndata:person.read-protected, else the withheld one
-// for a protected patient. The loader stores the withheld view of patients
-// protected at load time; a patient protected since (a Freg delta changes
-// the address protection, not the GP answers) is recognised by the person's
-// current flags, and answered the same withheld view. zk and buf are scratch.
-func (s *Server) gpBody(v registry.View, patient []byte, flags byte, full, restricted []byte, seeProtected bool, zk *registry.Key, buf *[]byte) []byte {
-	switch {
-	case seeProtected:
-		return full
-	case flags&registry.FlagRestricted != 0:
-		return restricted
-	case len(patient) != len(registry.NIN{}):
-		return full
-	}
-	var n registry.NIN
-	copy(n[:], patient)
-	*zk = registry.PersonExistsKey(n)
-	if pv, err := s.cache.Get(v, zk); err == nil && len(pv) > 0 && pv[0]&registry.FlagRestricted != 0 {
-		*buf = registry.AppendWithheldGP((*buf)[:0], patient)
-		return *buf
-	}
-	return full
-}
-
-// resolvePerson reads the person sc.asked names and sets sc.nin to their
-// current number; it returns the stored full view (aliasing the cache) and
-// whether the person is in v.
-func (s *Server) resolvePerson(v registry.View, sc *scratch) ([]byte, bool) {
-	sc.key = registry.PersonKey(sc.asked)
-	val, err := s.cache.Get(v, &sc.key)
-	if err != nil {
-		return nil, false
-	}
-	_, full, _, err := registry.DecodeValue(val)
-	if err != nil {
-		return nil, false
-	}
-	if cur, ok := registry.CurrentNIN(full); ok {
-		sc.nin = cur
-	}
-	return full, true
-}
-
-// retryOtherNumbers tries the person's other numbers (from their stored
-// view) after the number asked answered 404: registers other than Freg may
-// hold the person under an earlier or a later number. It returns the first
-// answer that is not 404.
-func (s *Server) retryOtherNumbers(ctx *fasthttp.RequestCtx, view []byte, asked registry.NIN, try func(registry.NIN) int) int {
-	status := 404
-	registry.EachPersonNumber(view, func(o registry.NIN) bool {
-		if o == asked {
-			return true
-		}
-		ctx.Response.Reset()
-		status = try(o)
-		return status == 404
-	})
-	if status == 404 {
-		ctx.Response.Reset()
-		return writeError(ctx, registry.ErrNotFound)
-	}
-	return status
-}
-
-func (s *Server) writePersonnelByNIN(ctx *fasthttp.RequestCtx, v registry.View, sc *scratch) int {
-	hv, err := s.cache.Get(v, &sc.key)
-	if err != nil {
-		return writeError(ctx, err)
-	}
-	if len(hv) != 4 {
-		s.log.Error("BUG: malformed personnel index value")
-		return writeError(ctx, registry.ErrBadValue)
-	}
-	sc.key = registry.SerialKey(registry.RegPersonnel, uint64(binary.BigEndian.Uint32(hv)))
-	st, _, _ := s.writePersonnel(ctx, v, &sc.key)
-	return st
-}
-
-// write looks key up in the active generation and writes the stored view;
-// it returns the status and the generation that answered.
-func (s *Server) write(ctx *fasthttp.RequestCtx, key *registry.Key, seeProtected bool) (int, string) {
+// write looks key up in the active generation and writes the view the
+// caller may see.
+func (s *Server) write(ctx *fasthttp.RequestCtx, key *registry.Key, seeProtected bool) int {
 	v, err := s.store.Acquire()
 	if err != nil {
-		return writeError(ctx, err), ""
+		return writeError(ctx, err)
 	}
-	status := s.writeFrom(ctx, v, key, seeProtected)
-	gen := v.ID()
+	body, err := s.q.Record(v, key, seeProtected)
+	status := writeAnswer(ctx, body, err)
 	v.Release()
-	return status, gen
-}
-
-// writeFrom writes key's value from generation v. seeProtected selects the
-// full view of a value that has a restricted one (address protection).
-func (s *Server) writeFrom(ctx *fasthttp.RequestCtx, v registry.View, key *registry.Key, seeProtected bool) int {
-	val, err := s.cache.Get(v, key)
-	if err != nil {
-		return writeError(ctx, err)
-	}
-	flags, full, restricted, err := registry.DecodeValue(val)
-	if err != nil {
-		s.log.Error("BUG: undecodable stored value", "register", string(key.Register()))
-		return writeError(ctx, err)
-	}
-	if flags&registry.FlagGone != 0 {
-		return writeError(ctx, registry.ErrGone)
-	}
-	body := restricted
-	if seeProtected {
-		body = full
-	}
-	ctx.SetStatusCode(200)
-	ctx.Response.Header.SetContentTypeBytes(ctJSON)
-	ctx.SetBody(body)
-	return 200
+	return status
 }

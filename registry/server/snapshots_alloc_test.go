@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/grunndata/grunndata/registry/cache"
+	"github.com/grunndata/grunndata/registry/query"
 )
 
 // TestWarmTrackingCacheHitAllocatesNothing: with the warm-up's key tracker
@@ -18,7 +19,7 @@ func TestWarmTrackingCacheHitAllocatesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	s.cache = c
+	s.cache, s.q = c, query.New(c, nil, nil, nil) // the engine reads through the tracking cache
 	for _, r := range []struct{ method, uri, body string }{
 		{"GET", "/v1/communication-parties/80001", ""},
 		{"POST", "/v1/persons/lookup", `{"nin":"01810050019"}`},

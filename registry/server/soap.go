@@ -11,6 +11,7 @@ import (
 	"github.com/grunndata/grunndata/registry"
 	"github.com/grunndata/grunndata/registry/audit"
 	"github.com/grunndata/grunndata/registry/auth"
+	"github.com/grunndata/grunndata/registry/query"
 	"github.com/grunndata/grunndata/registry/soap"
 )
 
@@ -69,22 +70,22 @@ func (s *Server) serveSOAP(ctx *fasthttp.RequestCtx, c call, svc *soap.Service) 
 		return writeError(ctx, err)
 	}
 	defer v.Release()
-	b := &soapBackend{s: s, v: v, p: p}
+	b := s.q.SOAP(v, p.Scopes&auth.ScopePersonReadProtected != 0, s.cfg.Audit != nil)
 	bp := soapBufs.Get().(*[]byte)
 	defer soapBufs.Put(bp)
 	out, ans := svc.Serve((*bp)[:0], ctx.PostBody(), string(action), b)
 	*bp = out[:0]
-	if len(b.subjects) > 0 && s.cfg.Audit != nil {
+	if len(b.Subjects) > 0 && s.cfg.Audit != nil {
 		status := ans.Status
-		if ans.Status == 200 && len(b.subjects) == 1 && !b.found {
+		if ans.Status == 200 && len(b.Subjects) == 1 && !b.Found {
 			status = 404 // a single lookup that found nobody (NHN answers a fault)
 		}
-		e := audit.Entry{Caller: caller(p), Route: c.r.name + "/" + ans.Op, Subject: nil, Subjects: b.subjects,
-			AskedAll: b.asked, Status: status, Duration: time.Since(c.start), Generation: v.ID()}
-		if len(b.subjects) == 1 {
-			e.Subject, e.Subjects = b.subjects[0], nil
-			if len(b.asked) == 1 {
-				e.Asked, e.AskedAll = b.asked[0], nil
+		e := audit.Entry{Caller: caller(p), Route: c.r.name + "/" + ans.Op, Subject: nil, Subjects: b.Subjects,
+			AskedAll: b.Asked, Status: status, Duration: time.Since(c.start), Generation: v.ID()}
+		if len(b.Subjects) == 1 {
+			e.Subject, e.Subjects = b.Subjects[0], nil
+			if len(b.Asked) == 1 {
+				e.Asked, e.AskedAll = b.Asked[0], nil
 			}
 		}
 		if err := s.cfg.Audit.Record(&e); err != nil {
@@ -133,94 +134,6 @@ func soapBase(ctx *fasthttp.RequestCtx) string {
 	return scheme + string(host)
 }
 
-// soapBackend is a SOAP request's view of the server: the active generation
-// through the cache, the record view the principal may see, and the audit
-// subjects (recorded once, by serveSOAP, before the answer is released).
-type soapBackend struct {
-	s        *Server
-	v        registry.View
-	p        *auth.Principal
-	subjects [][]byte // the persons answered, under their current numbers
-	asked    [][]byte // numbers asked that are not the current one
-	found    bool
-}
-
-// subject records the person n names as a subject: their current number
-// (from the person record, so an old D-number is recorded under the
-// fødselsnummer it resolves to), and n as asked when it differs.
-func (b *soapBackend) subject(n registry.NIN) {
-	cur := n
-	k := registry.PersonKey(n)
-	if val, err := b.s.cache.Get(b.v, &k); err == nil {
-		if _, full, _, err := registry.DecodeValue(val); err == nil {
-			if c, ok := registry.CurrentNIN(full); ok {
-				cur = c
-			}
-		}
-	}
-	if cur != n {
-		b.asked = append(b.asked, append([]byte(nil), n[:]...))
-	}
-	for _, x := range b.subjects {
-		if string(x) == string(cur[:]) {
-			return // already named (an HPR record read after its lookup)
-		}
-	}
-	b.subjects = append(b.subjects, append([]byte(nil), cur[:]...))
-}
-
-// Record returns the view of key the principal may see: the restricted view
-// (addresses withheld) unless it holds grunndata:person.read-protected, as
-// for the native person and GP lookups.
-func (b *soapBackend) Record(key *registry.Key) ([]byte, error) {
-	val, err := b.s.cache.Get(b.v, key)
-	if err != nil {
-		return nil, err
-	}
-	flags, full, restricted, err := registry.DecodeValue(val)
-	if err != nil {
-		b.s.log.Error("BUG: undecodable stored value", "register", string(key.Register()))
-		return nil, err
-	}
-	if flags&registry.FlagGone != 0 {
-		return nil, registry.ErrGone
-	}
-	if key.Register() == registry.RegPersonnel && b.s.cfg.Audit != nil {
-		// HPR answers carry the person's fødselsnummer: audited, whatever
-		// the operation asked by.
-		if n, ok := registry.HPRNIN(full); ok {
-			b.subject(n)
-			b.found = true
-		}
-	}
-	if key.Register() == registry.RegGPPatient {
-		var zk registry.Key
-		var buf []byte
-		return b.s.gpBody(b.v, key.Bytes()[1:], flags, full, restricted, b.p.Scopes&auth.ScopePersonReadProtected != 0, &zk, &buf), nil
-	}
-	if b.p.Scopes&auth.ScopePersonReadProtected != 0 {
-		return full, nil
-	}
-	return restricted, nil
-}
-
-func (b *soapBackend) Raw(key *registry.Key) ([]byte, error) { return b.s.cache.Get(b.v, key) }
-
-func (b *soapBackend) Scan(prefix, from []byte, fn func(key, value []byte) bool) error {
-	return b.v.Scan(prefix, from, fn)
-}
-
-func (b *soapBackend) Audit(_ string, subject registry.NIN, found bool) error {
-	if b.s.cfg.Audit == nil {
-		return nil
-	}
-	b.subject(subject)
-	b.found = b.found || found
-	return nil
-}
-
-func (b *soapBackend) Now() time.Time { return b.s.now() }
-
 // cpParty answers NHN's CommunicationParty REST API v2 shape of a party:
 // GET /cp/communicationparty/{herId} (docs/soap.md).
 func (s *Server) cpParty(ctx *fasthttp.RequestCtx, c call) int {
@@ -228,7 +141,7 @@ func (s *Server) cpParty(ctx *fasthttp.RequestCtx, c call) int {
 	if err != nil {
 		return writeError(ctx, err)
 	}
-	return s.cpAnswer(ctx, c, func(out []byte, b *soapBackend) ([]byte, error) { return soap.AppendRESTParty(out, her, b) })
+	return s.cpAnswer(ctx, c, func(out []byte, b *query.SOAPBackend) ([]byte, error) { return soap.AppendRESTParty(out, her, b) })
 }
 
 // cpEvents answers GET /cp/event?fromSequenceNumber=N&limit=L: NHN's slim
@@ -252,11 +165,13 @@ func (s *Server) cpEvents(ctx *fasthttp.RequestCtx, c call) int {
 		}
 		limit = n
 	}
-	return s.cpAnswer(ctx, c, func(out []byte, b *soapBackend) ([]byte, error) { return soap.AppendRESTEvents(out, from, limit, b) })
+	return s.cpAnswer(ctx, c, func(out []byte, b *query.SOAPBackend) ([]byte, error) {
+		return soap.AppendRESTEvents(out, from, limit, b)
+	})
 }
 
 // cpAnswer writes the JSON render appends from the active generation.
-func (s *Server) cpAnswer(ctx *fasthttp.RequestCtx, c call, render func(out []byte, b *soapBackend) ([]byte, error)) int {
+func (s *Server) cpAnswer(ctx *fasthttp.RequestCtx, c call, render func(out []byte, b *query.SOAPBackend) ([]byte, error)) int {
 	v, err := s.store.Acquire()
 	if err != nil {
 		return writeError(ctx, err)
@@ -264,7 +179,7 @@ func (s *Server) cpAnswer(ctx *fasthttp.RequestCtx, c call, render func(out []by
 	defer v.Release()
 	bp := soapBufs.Get().(*[]byte)
 	defer soapBufs.Put(bp)
-	out, err := render((*bp)[:0], &soapBackend{s: s, v: v, p: c.p})
+	out, err := render((*bp)[:0], s.q.SOAP(v, c.p.Scopes&auth.ScopePersonReadProtected != 0, s.cfg.Audit != nil))
 	if err != nil {
 		return writeError(ctx, err)
 	}
