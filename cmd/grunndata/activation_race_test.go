@@ -214,11 +214,3 @@ func describe(ops []casOp) string {
 	}
 	return b.String()
 }
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if raceFixtureDir != "" {
-		os.RemoveAll(raceFixtureDir)
-	}
-	os.Exit(code)
-}

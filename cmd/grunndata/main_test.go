@@ -108,6 +108,7 @@ func do(tb testing.TB, method, url, ctype, body string) response {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	checkContract(tb, res)
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return response{res.StatusCode, res.Header.Get("Content-Type"), b}

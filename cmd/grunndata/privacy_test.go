@@ -438,6 +438,7 @@ func TestEveryPersonRouteIsAudited(t *testing.T) {
 		"certificate-search":                       {{"GET", "/v1/certificates?cn=a&limit=1000", ""}},
 		"cp-communication-party":                   {{"GET", "/cp/communicationparty/" + u(id.her), ""}},
 		"cp-event":                                 {{"GET", "/cp/event?fromSequenceNumber=1&limit=1000", ""}},
+		"openapi":                                  {{"GET", "/openapi.json", ""}},
 		"soap-ar":                                  {{"POST", "/v1/AR", soapEnv(soap.AR(), "GetCommunicationPartyDetails", "<herId>"+u(id.her)+"</herId>")}},
 		"soap-hpr": {{"POST", "/v2/HPR", soapEnv(soap.HPR(), "HentPerson", "<hprNummer>"+u(id.hpr)+"</hprNummer>")},
 			{"POST", "/v2/HPR", soapEnv(soap.HPR(), "HentPersonMedPersonnummer", "<personNummer>"+id.hprNIN+"</personNummer>")}},

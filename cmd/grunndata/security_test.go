@@ -61,6 +61,7 @@ func doAuth(t *testing.T, method, url, token, body string) response {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkContract(t, res)
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	if res.StatusCode == 401 && res.Header.Get("WWW-Authenticate") == "" {

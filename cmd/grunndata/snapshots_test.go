@@ -28,7 +28,7 @@ const numParties = 300
 // partyBody is what generation tag serves for HER-id her: every generation
 // answers every id, each differently.
 func partyBody(tag string, her int) string {
-	return fmt.Sprintf(`{"herId":%d,"name":"Party %d of %s","generation":"%s"}`, her, her, tag, tag)
+	return fmt.Sprintf(`{"herId":%d,"type":"Organization","name":"Party %d of %s","active":true,"generation":"%s"}`, her, her, tag, tag)
 }
 
 // buildPartyGen builds a generation holding numParties parties whose bodies

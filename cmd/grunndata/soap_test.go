@@ -128,6 +128,7 @@ func soapPost(t *testing.T, url, token, ctype, action, body string) response {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkContract(t, res)
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return response{res.StatusCode, res.Header.Get("Content-Type"), b}

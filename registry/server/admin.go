@@ -120,6 +120,7 @@ func NewAdmin(cfg AdminConfig) http.Handler {
 		}
 		json.NewEncoder(w).Encode(body)
 	})
+	mux.Handle("/openapi.json", OpenAPIHandler())
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

@@ -12,14 +12,14 @@ import (
 // RequireAdmin wraps an admin handler: the caller needs a valid bearer token
 // with grunndata:admin, except for /healthz, /readyz and /metrics, which
 // orchestrators and scrapers call without tokens (bind the admin listener to
-// loopback or a private network). A nil auth lets everything through.
+// loopback or a private network), and /openapi.json (public metadata). A nil auth lets everything through.
 func RequireAdmin(a *auth.Authenticator, next http.Handler) http.Handler {
 	if a == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
-		case "/healthz", "/readyz", "/metrics":
+		case "/healthz", "/readyz", "/metrics", "/openapi.json":
 			next.ServeHTTP(w, r)
 			return
 		}

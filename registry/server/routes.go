@@ -35,6 +35,7 @@ type route struct {
 	alias   string     // a second pattern served by the same route (SOAP 1.1 /Basic, the code list index)
 	scope   auth.Scope // any one of these scopes
 	audited bool       // answers person data: every answer naming a person is audited
+	public  bool       // needs no token (public metadata: no scope, no rate limit)
 	handle  func(s *Server, ctx *fasthttp.RequestCtx, c call) int
 
 	forbidden []byte // the 403 body (built from scope)
@@ -128,6 +129,8 @@ var routes = []route{
 	{name: "cp-communication-party", method: mGet, pattern: "/cp/communicationparty/{herId}", scope: auth.ScopeOrganisationRead,
 		handle: (*Server).cpParty},
 	{name: "cp-event", method: mGet, pattern: "/cp/event", scope: auth.ScopeOrganisationRead, handle: (*Server).cpEvents},
+	// docs/openapi.yaml as JSON: the contract of every route, for anyone.
+	{name: "openapi", method: mGet, pattern: "/openapi.json", public: true, handle: (*Server).openAPI},
 }
 
 // numRoutes counts the table, routeNone included.
@@ -174,10 +177,13 @@ func init() {
 					c.segs = append(c.segs, segment{lit: s})
 				}
 			}
-			if len(c.segs) < 2 || c.segs[0].v || c.segs[1].v {
-				panic("server: pattern " + p + " must start with two literal segments")
+			if c.segs[0].v || len(c.segs) > 1 && c.segs[1].v {
+				panic("server: pattern " + p + " must start with two literal segments (or be one)")
 			}
-			h := "/" + string(c.segs[0].lit) + "/" + string(c.segs[1].lit)
+			h := "/" + string(c.segs[0].lit)
+			if len(c.segs) > 1 {
+				h += "/" + string(c.segs[1].lit)
+			}
 			byHead[h] = append(byHead[h], c)
 		}
 	}
@@ -264,13 +270,15 @@ type RouteInfo struct {
 	// recorded in the audit log under Name (SOAP routes under Name/operation,
 	// the events route under events-<feed>).
 	Audited bool
+	// Public routes need no token (Scope is 0).
+	Public bool
 }
 
 // Routes lists the API's routes as Handle dispatches them.
 func Routes() []RouteInfo {
 	out := make([]RouteInfo, 0, len(routes)-1)
 	for _, r := range routes[1:] {
-		out = append(out, RouteInfo{Name: r.name, Method: r.method, Pattern: r.pattern, Alias: r.alias, Scope: r.scope, Audited: r.audited})
+		out = append(out, RouteInfo{Name: r.name, Method: r.method, Pattern: r.pattern, Alias: r.alias, Scope: r.scope, Audited: r.audited, Public: r.public})
 	}
 	return out
 }

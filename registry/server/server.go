@@ -180,10 +180,21 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	rt, idb := match(ctx.Path())
 	r := &routes[rt]
 	status := 0
-	switch p, aerr := s.authenticate(ctx); {
+	var p *auth.Principal
+	var aerr *auth.Error
+	if !r.public {
+		p, aerr = s.authenticate(ctx)
+	}
+	switch {
 	case rt == routeNone:
 		writeProblem(ctx, 404, bodyNoRoute)
 		status = 404
+	case r.public:
+		if !r.allowed(ctx) {
+			status = writeMethodNotAllowed(ctx, allowHeader(r.method))
+			break
+		}
+		status = r.handle(s, ctx, call{r: r, start: start})
 	case aerr != nil:
 		status = writeAuthError(ctx, aerr)
 	case p.Scopes&r.scope == 0:

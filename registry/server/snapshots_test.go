@@ -47,7 +47,7 @@ func TestAdminSnapshotRoutes(t *testing.T) {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				authed = append(authed, r.Method+" "+r.URL.Path)
 				if r.Header.Get("X-Deny") != "" {
-					w.WriteHeader(403)
+					writeHTTPProblem(w, 403, bodyNotAdmin) // as RequireAdmin refuses
 					return
 				}
 				next.ServeHTTP(w, r)
