@@ -228,9 +228,9 @@ func TestEveryRouteMeetsContract(t *testing.T) {
 	// answers an undocumented 404 and fails).
 	adminTok := mint("contract-admin", "grunndata:admin")
 	adminCases := map[string][2]contractCase{
-		"GET /healthz": {{"GET", "/healthz", "", "", 200, ""}, {"HEAD", "/healthz", "", "", 200, ""}},
-		"GET /readyz":  {{"GET", "/readyz", "", "", 200, ""}, {"HEAD", "/readyz", "", "", 200, ""}},
-		"GET /metrics": {{"GET", "/metrics", "", "", 200, ""}, {"HEAD", "/metrics", "", "", 200, ""}},
+		"GET /healthz":      {{"GET", "/healthz", "", "", 200, ""}, {"HEAD", "/healthz", "", "", 200, ""}},
+		"GET /readyz":       {{"GET", "/readyz", "", "", 200, ""}, {"HEAD", "/readyz", "", "", 200, ""}},
+		"GET /metrics":      {{"GET", "/metrics", "", "", 200, ""}, {"HEAD", "/metrics", "", "", 200, ""}},
 		"GET /debug/pprof/": {{"GET", "/debug/pprof/", "", "", 200, ""}, {"GET", "/debug/pprof/nothing", "", "", 404, ""}},
 		"GET /debug/pprof/{profile}": {{"GET", "/debug/pprof/heap?debug=1", "", "", 200, ""},
 			{"GET", "/debug/pprof/goroutine", "", "", 200, ""}},
