@@ -3,6 +3,7 @@ package index
 import (
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"path/filepath"
 	"sync/atomic"
 	"time"
@@ -13,8 +14,17 @@ import (
 	"github.com/grunndata/grunndata/registry"
 )
 
-// Gen is one open, read-only snapshot generation. It implements
-// registry.View between Store.Acquire and Release.
+// Gen is one open, read-only snapshot generation. Store.Acquire hands it
+// out as a registry.View (through one of its shards) until Release;
+// AcquireGen as itself.
+//
+// Every request takes a reference, counts itself and drops the reference.
+// Were those counters one word each, every request on every core would
+// write the same cache line and the cores would take turns owning it. So
+// they are sharded: each shard has its own cache lines, and a request
+// picks a shard at random; two cores seldom pick the same one. The
+// reference count is the sum of the shards once the generation is
+// retired (see retire).
 type Gen struct {
 	id       string
 	seq      uint64 // process-unique, increasing: cache entries are tagged with it
@@ -23,17 +33,60 @@ type Gen struct {
 	db       *pebble.DB
 	openedAt time.Time
 
-	refs     atomic.Int64
-	requests atomic.Int64 // Store.Acquire calls
-	reads    atomic.Int64 // Get and Scan calls
-	closeErr error
-	closed   chan struct{}
-	log      *slog.Logger
+	// closing is set when the store drops its own reference (retire):
+	// from then on no new reference is taken, and the release that brings
+	// the sum of the shards to zero closes the DB.
+	closing      atomic.Bool
+	closeStarted atomic.Bool
+	closeErr     error
+	closed       chan struct{}
+	log          *slog.Logger
 
 	// Set under Store.mu.
 	activatedAt, deactivatedAt time.Time
 	// Set before closed is closed.
 	drainedAt, closedAt time.Time
+
+	_      [cacheLine]byte // the fields above are read on every request, written seldom
+	shards [refShards]refShard
+}
+
+// cacheLine is what the shards are padded to: 128 bytes, because x86
+// prefetches cache lines in adjacent pairs.
+const cacheLine = 128
+
+// refShards is the number of counter shards (a power of two): enough that
+// the cores of a serving machine seldom pick the same one.
+const refShards = 8
+
+// refShard is one shard of a generation's per-request counters, with the
+// view handed out through it, alone on its cache lines.
+type refShard struct {
+	view     shardView
+	refs     atomic.Int64 // references taken through this shard, minus those released
+	requests atomic.Int64 // Store.Acquire calls
+	reads    atomic.Int64 // Get and Scan calls
+	_        [cacheLine - 40]byte
+}
+
+// shardView is the registry.View that Store.Acquire returns: the
+// generation, with its reads counted and its reference released on one
+// shard.
+type shardView struct {
+	g  *Gen
+	sh *refShard
+}
+
+func (v *shardView) ID() string  { return v.g.id }
+func (v *shardView) Seq() uint64 { return v.g.seq }
+func (v *shardView) Release()    { v.g.unref(v.sh) }
+func (v *shardView) Get(dst []byte, key *registry.Key) ([]byte, error) {
+	v.sh.reads.Add(1)
+	return getInto(v.g.db, dst, key.Bytes())
+}
+func (v *shardView) Scan(prefix, from []byte, fn func(key, value []byte) bool) error {
+	v.sh.reads.Add(1)
+	return scanDB(v.g.db, prefix, from, fn)
 }
 
 var genSeq atomic.Uint64
@@ -86,7 +139,10 @@ func openGen(dir string, cache *pebble.Cache, log *slog.Logger) (*Gen, error) {
 		closed:   make(chan struct{}),
 		log:      log,
 	}
-	g.refs.Store(1) // the opener's reference
+	for i := range g.shards {
+		g.shards[i].view = shardView{g: g, sh: &g.shards[i]}
+	}
+	g.shards[0].refs.Store(1) // the opener's reference, dropped by retire
 	return g, nil
 }
 
@@ -100,34 +156,73 @@ func (g *Gen) Seq() uint64 { return g.seq }
 func (g *Gen) Manifest() *Manifest { return g.manifest }
 
 // Served returns how many reads (Get and Scan) this generation has answered.
-func (g *Gen) Served() int64 { return g.reads.Load() }
+func (g *Gen) Served() int64 {
+	var n int64
+	for i := range g.shards {
+		n += g.shards[i].reads.Load()
+	}
+	return n
+}
 
 // Requests returns how many lookups acquired this generation.
-func (g *Gen) Requests() int64 { return g.requests.Load() }
-
-// tryRef takes a reference unless the generation is already closing.
-func (g *Gen) tryRef() bool {
-	for {
-		r := g.refs.Load()
-		if r <= 0 {
-			return false
-		}
-		if g.refs.CompareAndSwap(r, r+1) {
-			return true
-		}
+func (g *Gen) Requests() int64 {
+	var n int64
+	for i := range g.shards {
+		n += g.shards[i].requests.Load()
 	}
+	return n
 }
 
-// Release drops a reference; the last one closes the Pebble DB.
-func (g *Gen) Release() {
-	switch r := g.refs.Add(-1); {
-	case r == 0:
-		g.drainedAt = time.Now()
-		go g.close()
-	case r < 0:
+// anyShard picks a shard at random (math/rand/v2's global source is
+// per-thread and takes no lock).
+func (g *Gen) anyShard() *refShard { return &g.shards[rand.Uint32()&(refShards-1)] }
+
+// tryRef takes a reference on sh unless the generation is retired. The
+// order matters: the increment comes before the check, and retire sets
+// closing before it drops its reference, so a reference that saw closing
+// unset is counted in every sum taken after closing was set; one that saw
+// it set backs out and is never used.
+func (g *Gen) tryRef(sh *refShard) bool {
+	sh.refs.Add(1)
+	if !g.closing.Load() {
+		return true
+	}
+	g.unref(sh)
+	return false
+}
+
+// unref drops a reference taken on sh. Once the generation is retired, the
+// release that finds every shard at zero closes the Pebble DB: a shard
+// holding a live reference is never zero (references are taken and
+// dropped on the same shard), and after the last release nothing
+// increments a shard again, so that release sees all of them at zero.
+func (g *Gen) unref(sh *refShard) {
+	if sh.refs.Add(-1) < 0 {
 		panic("BUG: generation released more often than acquired")
 	}
+	if !g.closing.Load() {
+		return
+	}
+	for i := range g.shards {
+		if g.shards[i].refs.Load() != 0 {
+			return
+		}
+	}
+	if g.closeStarted.CompareAndSwap(false, true) {
+		g.drainedAt = time.Now()
+		go g.close()
+	}
 }
+
+// retire drops the store's own reference (the opener's): no reference is
+// taken from now on, and the DB closes when the last reader releases.
+func (g *Gen) retire() {
+	g.closing.Store(true)
+	g.unref(&g.shards[0])
+}
+
+// Release drops a reference taken by Store.AcquireGen.
+func (g *Gen) Release() { g.unref(&g.shards[0]) }
 
 func (g *Gen) close() {
 	g.closeErr = g.db.Close()
@@ -146,16 +241,14 @@ func (g *Gen) Closed() <-chan struct{} { return g.closed }
 // registry.ErrNotFound (bare) when the key is absent. The result is owned by
 // the caller.
 func (g *Gen) Get(dst []byte, key *registry.Key) ([]byte, error) {
-	g.reads.Add(1)
-	return getInto(g.db, dst, key.Bytes())
+	return g.shards[0].view.Get(dst, key)
 }
 
 // Scan calls fn for each key with the given prefix, in key order, starting at
 // the first key ≥ prefix+from, until fn returns false. Key and value are
 // valid only during the call.
 func (g *Gen) Scan(prefix, from []byte, fn func(key, value []byte) bool) error {
-	g.reads.Add(1)
-	return scanDB(g.db, prefix, from, fn)
+	return g.shards[0].view.Scan(prefix, from, fn)
 }
 
 // prefixUpper returns the smallest key greater than every key with prefix p.

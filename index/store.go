@@ -296,24 +296,39 @@ func nextGenID(dir string) (string, error) {
 }
 
 // Acquire implements registry.Store: it counts a request of the active
-// generation and takes a reference. It takes no lock.
+// generation and takes a reference, both on a shard of their own cache
+// lines (see Gen). It takes no lock and does not allocate.
 func (s *Store) Acquire() (registry.View, error) {
-	g, err := s.AcquireGen()
+	sh, err := s.acquire()
 	if err != nil {
 		return nil, err
 	}
-	g.requests.Add(1)
-	return g, nil
+	sh.requests.Add(1)
+	return &sh.view, nil
 }
 
 // AcquireUncounted is Acquire for background work (the server's search
 // catalog): a reference, but no request counted.
 func (s *Store) AcquireUncounted() (registry.View, error) {
-	g, err := s.AcquireGen()
+	sh, err := s.acquire()
 	if err != nil {
 		return nil, err
 	}
-	return g, nil
+	return &sh.view, nil
+}
+
+// acquire takes a reference of the active generation on a random shard.
+func (s *Store) acquire() (*refShard, error) {
+	for {
+		g := s.active.Load()
+		if g == nil {
+			return nil, registry.ErrUnavailable
+		}
+		if sh := g.anyShard(); g.tryRef(sh) {
+			return sh, nil
+		}
+		// g is retired: it was swapped out after we loaded it; reload.
+	}
 }
 
 // AcquireGen is Acquire without counting a request (status and metrics).
@@ -324,10 +339,9 @@ func (s *Store) AcquireGen() (*Gen, error) {
 		if g == nil {
 			return nil, registry.ErrUnavailable
 		}
-		if g.tryRef() {
+		if g.tryRef(&g.shards[0]) {
 			return g, nil
 		}
-		// g is closing: it was swapped out after we loaded it; reload.
 	}
 }
 
@@ -547,7 +561,7 @@ func (s *Store) activateLocked(id, expect string, opts ActivateOptions) (Activat
 	if opts.Durable {
 		start = time.Now()
 		if err := s.writePointer(expect, id, opts); err != nil {
-			g.Release()
+			g.retire()
 			return rep, err
 		}
 		rep.Write = time.Since(start)
@@ -574,7 +588,7 @@ func (s *Store) activateLocked(id, expect string, opts ActivateOptions) (Activat
 		s.logActivation(rep)
 		return rep, nil
 	}
-	old.Release()
+	old.retire()
 	go func(rep ActivationReport) {
 		select {
 		case <-old.closed:
@@ -660,7 +674,7 @@ func (s *Store) Generations() []GenStats {
 	for i := len(s.mu.recent) - 1; i >= 0; i-- {
 		g := s.mu.recent[i]
 		st := GenStats{Generation: g.id, Seq: g.seq, Active: g == act, ActivatedAt: g.activatedAt,
-			DeactivatedAt: g.deactivatedAt, Requests: g.requests.Load(), Reads: g.reads.Load()}
+			DeactivatedAt: g.deactivatedAt, Requests: g.Requests(), Reads: g.Served()}
 		select {
 		case <-g.closed:
 			st.ClosedAt = g.closedAt
@@ -702,7 +716,7 @@ func (s *Store) Close() error {
 	s.closed = true
 	g := s.active.Swap(nil)
 	if g != nil {
-		g.Release()
+		g.retire()
 	}
 	s.mu.Lock()
 	open := make([]*Gen, 0, len(s.mu.open))
