@@ -41,6 +41,9 @@ func TestImportRules(t *testing.T) {
 			case strings.HasPrefix(pkg, "registry/query") && (imp == "net/http" || strings.HasPrefix(local, "registry/server") ||
 				strings.HasPrefix(local, "registry/auth") || strings.HasPrefix(local, "registry/audit") || local == "index" || strings.HasPrefix(local, "index/")):
 				t.Errorf("%s imports %s: the query engine answers from a registry.View through the cache; callers pass what the caller may see and audit what it names", pkg, imp)
+			case strings.HasPrefix(pkg, "registry/ops") && (strings.HasPrefix(imp, "net/http") || strings.HasPrefix(local, "registry/server") ||
+				local == "index" || strings.HasPrefix(local, "index/")):
+				t.Errorf("%s imports %s: the store's status and snapshot administration know no HTTP and no index (cmd fills them)", pkg, imp)
 			case (strings.HasPrefix(pkg, "registry/audit") || strings.HasPrefix(pkg, "registry/auth")) && strings.HasPrefix(local, "registry/server"):
 				t.Errorf("%s imports %s: the server depends on auth and audit, not the other way", pkg, local)
 			case strings.HasPrefix(pkg, "registry/audit") && strings.HasPrefix(local, "registry/auth"),

@@ -21,6 +21,7 @@ import (
 	"github.com/grunndata/grunndata/index"
 	"github.com/grunndata/grunndata/registry"
 	"github.com/grunndata/grunndata/registry/cache"
+	"github.com/grunndata/grunndata/registry/ops"
 	"github.com/grunndata/grunndata/registry/server"
 )
 
@@ -115,17 +116,12 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.api = server.New(cfg.Server, m.store, m.cache, server.NewMetrics(reg), m.Log)
-	// The whole admin listener needs grunndata:admin when authentication is
-	// on, except /healthz, /readyz and /metrics (RequireAdmin); AdminAuth is
-	// the seam for checks on the snapshot routes alone.
-	extra := map[string]http.Handler{"/admin/certificates": server.CertReportHandler(m.store, cfg.Server.Clock)}
-	for p, h := range m.securityAdminRoutes() {
-		extra[p] = h
-	}
-	reg.MustRegister(server.NewCertCollector(m.store, cfg.Server.Clock))
-	adminHandler := server.RequireAdmin(m.security.auth, server.NewAdmin(server.AdminConfig{Status: m.status,
-		Cache: m.cache, Registry: reg, Snapshots: snapshotAdmin{m}, Extra: extra,
-		ReadyDetail: m.fleetReadyDetail()}))
+	// The admin listener's routes (server.adminRoutes) need grunndata:admin
+	// when authentication is on, but /healthz, /readyz and /metrics.
+	reg.MustRegister(ops.NewCertCollector(m.store, cfg.Server.Clock))
+	adminHandler := server.NewAdmin(server.AdminConfig{Status: m.status, Cache: m.cache, Registry: reg, Auth: m.security.auth,
+		Snapshots: snapshotAdmin{m}, Store: m.store, Clock: cfg.Server.Clock, AuditDir: m.security.auditDir,
+		Backup: m.backupHandler(), ReadyDetail: m.fleetReadyDetail()})
 	if m.apiLn, err = net.Listen("tcp", cfg.Addr); err != nil {
 		m.Close()
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
@@ -255,11 +251,11 @@ func (m *Main) warmFunc() func(registry.View) int {
 	}
 }
 
-func (m *Main) status() server.StoreStatus {
-	st := server.StoreStatus{Activations: m.store.Activations(), OpenGenerations: m.store.OpenGenerations(),
+func (m *Main) status() ops.StoreStatus {
+	st := ops.StoreStatus{Activations: m.store.Activations(), OpenGenerations: m.store.OpenGenerations(),
 		SnapshotsDiskBytes: m.disk.get(m.Config.DataDir)}
 	for _, g := range m.store.Generations() {
-		gs := server.GenerationStatus{Generation: g.Generation, Active: g.Active, ActivatedAt: g.ActivatedAt.UTC(),
+		gs := ops.GenerationStatus{Generation: g.Generation, Active: g.Active, ActivatedAt: g.ActivatedAt.UTC(),
 			Requests: g.Requests, Reads: g.Reads}
 		if !g.DeactivatedAt.IsZero() {
 			t := g.DeactivatedAt.UTC()
@@ -272,7 +268,7 @@ func (m *Main) status() server.StoreStatus {
 		st.Generations = append(st.Generations, gs)
 	}
 	if a, ok := m.store.LastActivation(); ok {
-		st.LastActivation = &server.ActivationStatus{Generation: a.Generation, Previous: a.Previous, Rollback: a.Rollback,
+		st.LastActivation = &ops.ActivationStatus{Generation: a.Generation, Previous: a.Previous, Rollback: a.Rollback,
 			At: a.At.UTC(), WarmedKeys: a.Warmed, Phases: map[string]float64{
 				"verify": a.Verify.Seconds(), "open": a.Open.Seconds(), "warm": a.Warm.Seconds(), "write": a.Write.Seconds(),
 				"swap": a.Swap.Seconds(), "old_drained": a.OldDrained.Seconds(), "old_closed": a.OldClosed.Seconds()}}

@@ -5,14 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
 	"path/filepath"
 	"time"
 
 	"github.com/grunndata/grunndata/index"
 	"github.com/grunndata/grunndata/registry/audit"
 	"github.com/grunndata/grunndata/registry/auth"
-	"github.com/grunndata/grunndata/registry/server"
 )
 
 // SecurityConfig configures authentication, scopes and auditing of the API.
@@ -43,16 +41,6 @@ type securityState struct {
 	ain   *index.AINStore
 	// auditDir is where the audit log lives ("" when it is off).
 	auditDir string
-}
-
-// securityAdminRoutes are the admin listener's security routes:
-// GET /admin/audit?subject=NIN ("who looked this person up").
-func (m *Main) securityAdminRoutes() map[string]http.Handler {
-	routes := map[string]http.Handler{"/admin/backup": m.backupHandler()} // backup.go
-	if m.security.auditDir != "" {
-		routes["/admin/audit"] = server.AuditHandler(m.security.auditDir, m.store)
-	}
-	return routes
 }
 
 type authFlag struct{ off *bool }

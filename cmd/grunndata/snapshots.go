@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/grunndata/grunndata/index"
-	"github.com/grunndata/grunndata/registry/server"
+	"github.com/grunndata/grunndata/registry/ops"
 )
 
 const snapshotsUsage = `usage: grunndata snapshots COMMAND [flags]
@@ -96,7 +96,7 @@ func runSnapshots(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		if *asJSON {
 			if infos == nil {
-				infos = []server.SnapshotInfo{}
+				infos = []ops.SnapshotInfo{}
 			}
 			b, _ := json.MarshalIndent(infos, "", "  ")
 			fmt.Fprintf(stdout, "%s\n", b)
@@ -295,7 +295,7 @@ func adminCall(ctx context.Context, stdout, stderr io.Writer, base, token, path 
 		fmt.Fprintf(stderr, "grunndata snapshots: %s: %s: %s\n", res.Status, p.Title, p.Detail)
 		return 1
 	}
-	var a server.ActivationInfo
+	var a ops.ActivationInfo
 	if err := json.Unmarshal(body, &a); err != nil {
 		fmt.Fprintf(stderr, "grunndata snapshots: %v\n", err)
 		return 1
@@ -315,17 +315,17 @@ func orNone(s string) string {
 // snapshotInfos describes the generations of data as the CLI's --json and
 // GET /admin/snapshots show them; serving marks the generation a server
 // process serves ("" from the CLI).
-func snapshotInfos(data, serving string) ([]server.SnapshotInfo, error) {
+func snapshotInfos(data, serving string) ([]ops.SnapshotInfo, error) {
 	list, err := index.List(data)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]server.SnapshotInfo, 0, len(list))
+	out := make([]ops.SnapshotInfo, 0, len(list))
 	for _, gi := range list {
-		si := server.SnapshotInfo{
+		si := ops.SnapshotInfo{
 			Generation: gi.ID, Active: gi.Active, RollbackTarget: gi.RollbackTarget, Serving: gi.ID == serving,
 			SizeBytes: gi.SizeBytes, UniqueBytes: gi.UniqueBytes,
-			Sources: []server.SnapshotSource{}, Registers: map[string]server.RegisterCounts{},
+			Sources: []ops.SnapshotSource{}, Registers: map[string]ops.RegisterCounts{},
 		}
 		if !gi.LastActivated.IsZero() {
 			t := gi.LastActivated
@@ -339,10 +339,10 @@ func snapshotInfos(data, serving string) ([]server.SnapshotInfo, error) {
 			si.CreatedAt = &t
 			si.Parent, si.FormatVersion, si.FeedPositions, si.Files = m.Parent, m.FormatVersion, m.FeedPositions, len(m.Files)
 			for _, s := range m.Sources {
-				si.Sources = append(si.Sources, server.SnapshotSource{Path: s.Path, Size: s.Size, SHA256: s.SHA256})
+				si.Sources = append(si.Sources, ops.SnapshotSource{Path: s.Path, Size: s.Size, SHA256: s.SHA256})
 			}
 			for r, c := range m.Registers {
-				si.Registers[r] = server.RegisterCounts{Records: c.Records, Rejects: c.Rejects}
+				si.Registers[r] = ops.RegisterCounts{Records: c.Records, Rejects: c.Rejects}
 				si.Records += c.Records
 				si.Rejects += c.Rejects
 			}
@@ -352,7 +352,7 @@ func snapshotInfos(data, serving string) ([]server.SnapshotInfo, error) {
 	return out, nil
 }
 
-func printSnapshots(w io.Writer, infos []server.SnapshotInfo, disk int64) {
+func printSnapshots(w io.Writer, infos []ops.SnapshotInfo, disk int64) {
 	if len(infos) == 0 {
 		fmt.Fprintln(w, "no generations")
 		return
@@ -388,11 +388,11 @@ func printSnapshots(w io.Writer, infos []server.SnapshotInfo, disk int64) {
 
 // sourceDigest summarises a load's source files: their number and a SHA-256
 // over their paths and checksums (the full list is in --json).
-func sourceDigest(ss []server.SnapshotSource) string {
+func sourceDigest(ss []ops.SnapshotSource) string {
 	if len(ss) == 0 {
 		return "-"
 	}
-	sorted := append([]server.SnapshotSource(nil), ss...)
+	sorted := append([]ops.SnapshotSource(nil), ss...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Path < sorted[j].Path })
 	h := sha256.New()
 	for _, s := range sorted {
@@ -436,11 +436,11 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// snapshotAdmin implements server.Snapshots for a running Main: every
+// snapshotAdmin implements ops.Snapshots for a running Main: every
 // activation is verified, warmed, written durably and swapped in.
 type snapshotAdmin struct{ m *Main }
 
-func (a snapshotAdmin) List() ([]server.SnapshotInfo, error) {
+func (a snapshotAdmin) List() ([]ops.SnapshotInfo, error) {
 	serving := ""
 	if g := a.m.store.Active(); g != nil {
 		serving = g.ID()
@@ -448,24 +448,24 @@ func (a snapshotAdmin) List() ([]server.SnapshotInfo, error) {
 	return snapshotInfos(a.m.Config.DataDir, serving)
 }
 
-func (a snapshotAdmin) Activate(gen string) (server.ActivationInfo, error) {
+func (a snapshotAdmin) Activate(gen string) (ops.ActivationInfo, error) {
 	if !index.ValidID(gen) {
-		return server.ActivationInfo{}, fmt.Errorf("%w: %q (six digits)", server.ErrInvalidGeneration, gen)
+		return ops.ActivationInfo{}, fmt.Errorf("%w: %q (six digits)", ops.ErrInvalidGeneration, gen)
 	}
 	start := time.Now()
 	rep, err := a.m.store.ActivateWith(gen, index.ActivateOptions{Durable: true, Warm: a.m.warmFunc()})
 	return activationInfo(rep, start), adminError(err)
 }
 
-func (a snapshotAdmin) Rollback() (server.ActivationInfo, error) {
+func (a snapshotAdmin) Rollback() (ops.ActivationInfo, error) {
 	start := time.Now()
 	rep, err := a.m.store.Rollback(index.ActivateOptions{Warm: a.m.warmFunc()})
 	return activationInfo(rep, start), adminError(err)
 }
 
-func activationInfo(r index.ActivationReport, start time.Time) server.ActivationInfo {
+func activationInfo(r index.ActivationReport, start time.Time) ops.ActivationInfo {
 	ms := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
-	return server.ActivationInfo{Generation: r.Generation, Previous: r.Previous, Rollback: r.Rollback, NoOp: r.NoOp,
+	return ops.ActivationInfo{Generation: r.Generation, Previous: r.Previous, Rollback: r.Rollback, NoOp: r.NoOp,
 		FullVerify: r.FullVerify, WarmedKeys: r.Warmed, VerifyMS: ms(r.Verify), OpenMS: ms(r.Open), WarmMS: ms(r.Warm),
 		WriteMS: ms(r.Write), SwapMS: ms(r.Swap), TotalMS: ms(time.Since(start))}
 }
@@ -477,11 +477,11 @@ func adminError(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, index.ErrNoRollbackTarget):
-		return fmt.Errorf("%w: %w", server.ErrNoRollbackTarget, err)
+		return fmt.Errorf("%w: %w", ops.ErrNoRollbackTarget, err)
 	case errors.Is(err, index.ErrNoGeneration):
-		return fmt.Errorf("%w: %w", server.ErrNoSuchGeneration, err)
+		return fmt.Errorf("%w: %w", ops.ErrNoSuchGeneration, err)
 	case errors.As(err, &ve), errors.Is(err, index.ErrActiveChanged):
-		return fmt.Errorf("%w: %w", server.ErrGenerationRefused, err)
+		return fmt.Errorf("%w: %w", ops.ErrGenerationRefused, err)
 	}
 	return err
 }

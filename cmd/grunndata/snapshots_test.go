@@ -19,7 +19,7 @@ import (
 	"github.com/grunndata/grunndata/index"
 	"github.com/grunndata/grunndata/internal/testwait"
 	"github.com/grunndata/grunndata/registry"
-	"github.com/grunndata/grunndata/registry/server"
+	"github.com/grunndata/grunndata/registry/ops"
 )
 
 // numParties is how many communication parties each test generation holds.
@@ -321,13 +321,13 @@ func TestAdminSnapshots(t *testing.T) {
 		get(1)
 	}
 	r := do(t, "GET", admin+"/admin/snapshots", "", "")
-	var list []server.SnapshotInfo
+	var list []ops.SnapshotInfo
 	if err := json.Unmarshal(r.body, &list); r.status != 200 || err != nil || len(list) != 3 || !list[0].Active || !list[0].Serving {
 		t.Fatalf("list: %d %v %s", r.status, err, r.body)
 	}
 
 	r = do(t, "POST", admin+"/admin/snapshots/"+gens[1]+"/activate", "", "")
-	var ai server.ActivationInfo
+	var ai ops.ActivationInfo
 	if err := json.Unmarshal(r.body, &ai); r.status != 200 || err != nil || ai.Generation != gens[1] || ai.Previous != gens[0] || !ai.FullVerify {
 		t.Fatalf("activate: %d %s", r.status, r.body)
 	}
@@ -366,14 +366,14 @@ func TestAdminSnapshots(t *testing.T) {
 	var rz struct {
 		Generation     string
 		ActiveSince    time.Time
-		Generations    []server.GenerationStatus
-		LastActivation server.ActivationStatus
+		Generations    []ops.GenerationStatus
+		LastActivation ops.ActivationStatus
 	}
 	// The old generation closes, and the activation's last phases are
 	// filled in, asynchronously once its readers are gone.
 	testwait.For(t, testwait.Bound, func() bool {
 		r = do(t, "GET", admin+"/readyz", "", "")
-		rz.Generations, rz.LastActivation = nil, server.ActivationStatus{}
+		rz.Generations, rz.LastActivation = nil, ops.ActivationStatus{}
 		if err := json.Unmarshal(r.body, &rz); err != nil {
 			t.Fatalf("readyz: %v %s", err, r.body)
 		}

@@ -9,33 +9,6 @@ import (
 	"github.com/grunndata/grunndata/registry/auth"
 )
 
-// RequireAdmin wraps an admin handler: the caller needs a valid bearer token
-// with grunndata:admin, except for /healthz, /readyz and /metrics, which
-// orchestrators and scrapers call without tokens (bind the admin listener to
-// loopback or a private network), and /openapi.json (public metadata). A nil auth lets everything through.
-func RequireAdmin(a *auth.Authenticator, next http.Handler) http.Handler {
-	if a == nil {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/healthz", "/readyz", "/metrics", "/openapi.json":
-			next.ServeHTTP(w, r)
-			return
-		}
-		switch _, aerr := a.RequireAdmin([]byte(r.Header.Get("Authorization"))); {
-		case aerr == auth.ErrNotAdmin:
-			writeHTTPProblem(w, 403, bodyNotAdmin)
-			return
-		case aerr != nil:
-			w.Header().Set("WWW-Authenticate", authHeaders[aerr])
-			writeHTTPProblem(w, 401, authBodies[aerr])
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 var bodyNotAdmin = problemBody(403, "forbidden", "Missing scope", auth.ErrNotAdmin.Error(), "", auth.ScopeAdmin.String())
 
 func writeHTTPProblem(w http.ResponseWriter, status int, body []byte) {

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 
 	"github.com/grunndata/grunndata/registry"
@@ -167,72 +166,4 @@ func CertReportHandler(store registry.Store, clock func() time.Time) http.Handle
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(rep)
 	})
-}
-
-// CertCollector exports the certificate gauges for alerts:
-// grunndata_certificates_expiring_soon (valid certificates that expire within
-// 30 days) and grunndata_certificates_revoked. The certificates' instants
-// are read once per generation; a scrape compares them with the clock.
-type CertCollector struct {
-	store registry.Store
-	clock func() time.Time
-	mu    struct {
-		sync.Mutex
-		seq   uint64
-		times []registry.CertTimes
-	}
-}
-
-var (
-	dCertsExpiring = prometheus.NewDesc("grunndata_certificates_expiring_soon",
-		"Certificates held by communication parties that are valid and expire within 30 days.", nil, nil)
-	dCertsRevoked = prometheus.NewDesc("grunndata_certificates_revoked",
-		"Certificates held by communication parties that a loaded CRL revokes.", nil, nil)
-)
-
-// CertExpiryHorizon is the horizon of grunndata_certificates_expiring_soon.
-const CertExpiryHorizon = 30 * 24 * time.Hour
-
-// NewCertCollector returns the collector; clock nil is time.Now.
-func NewCertCollector(store registry.Store, clock func() time.Time) *CertCollector {
-	if clock == nil {
-		clock = time.Now
-	}
-	return &CertCollector{store: store, clock: clock}
-}
-
-// Describe implements prometheus.Collector.
-func (c *CertCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- dCertsExpiring
-	ch <- dCertsRevoked
-}
-
-// Collect implements prometheus.Collector.
-func (c *CertCollector) Collect(ch chan<- prometheus.Metric) {
-	var v registry.View
-	var err error
-	if q, ok := c.store.(interface{ AcquireUncounted() (registry.View, error) }); ok {
-		v, err = q.AcquireUncounted()
-	} else {
-		v, err = c.store.Acquire()
-	}
-	if err != nil {
-		return // no generation: no gauges
-	}
-	defer v.Release()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.mu.times == nil || c.mu.seq != v.Seq() {
-		ts, err := registry.CollectCertTimes(v)
-		if err != nil {
-			return
-		}
-		if ts == nil {
-			ts = []registry.CertTimes{}
-		}
-		c.mu.seq, c.mu.times = v.Seq(), ts
-	}
-	soon, revoked := registry.CountCerts(c.mu.times, c.clock(), CertExpiryHorizon)
-	ch <- prometheus.MustNewConstMetric(dCertsExpiring, prometheus.GaugeValue, float64(soon))
-	ch <- prometheus.MustNewConstMetric(dCertsRevoked, prometheus.GaugeValue, float64(revoked))
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/grunndata/grunndata/registry"
 	"github.com/grunndata/grunndata/registry/cache"
+	"github.com/grunndata/grunndata/registry/ops"
 )
 
 // scanStore is a memStore whose Scan walks the keys in order.
@@ -230,7 +231,7 @@ func TestCertificateGaugesAndReport(t *testing.T) {
 	now := certNoon.Add(-3 * time.Hour)
 	_, st := newCertServer(t, nil)
 	clock := func() time.Time { return now }
-	c := NewCertCollector(st, clock)
+	c := ops.NewCertCollector(st, clock)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(c)
 	check := func(soon, revoked float64) {

@@ -137,3 +137,43 @@ func TestOpenAPIMatchesRouteTable(t *testing.T) {
 		t.Errorf("docs/openapi.yaml describes %s, which is not in the route table (tag admin operations of the admin listener)", k)
 	}
 }
+
+// TestOpenAPIMatchesAdminRouteTable: every admin route is an operation of
+// docs/openapi.yaml (the profiles under /debug/pprof/{profile}) tagged
+// admin, with the route's scope as its security requirement, and every
+// operation tagged admin is an admin route. /openapi.json is the API's
+// operation, served on both listeners.
+func TestOpenAPIMatchesAdminRouteTable(t *testing.T) {
+	ops, def := specOps(t)
+	seen := map[string]bool{}
+	for _, r := range AdminRoutes() {
+		k := r.Method + " " + r.Pattern
+		if strings.HasPrefix(r.Pattern, "/debug/pprof/") && r.Pattern != "/debug/pprof/" {
+			k = r.Method + " /debug/pprof/{profile}"
+		}
+		seen[k] = true
+		op, ok := ops[k]
+		if !ok {
+			t.Errorf("admin route %s: %s is not in docs/openapi.yaml", r.Name, k)
+			continue
+		}
+		if r.Pattern == "/openapi.json" {
+			continue
+		}
+		if !slices.Contains(op.Tags, "admin") {
+			t.Errorf("admin route %s: %s is not tagged admin", r.Name, k)
+		}
+		sec := def
+		if op.Security != nil {
+			sec = *op.Security
+		}
+		if got, want := requirement(sec), tableRequirement(r); !slices.Equal(got, want) {
+			t.Errorf("admin route %s: %s has security %q in docs/openapi.yaml, the table's scope means %q", r.Name, k, got, want)
+		}
+	}
+	for k, op := range ops {
+		if slices.Contains(op.Tags, "admin") && !seen[k] {
+			t.Errorf("docs/openapi.yaml describes the admin operation %s, which is not in adminRoutes", k)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"net/http"
 	"sort"
 	"time"
 
@@ -31,12 +32,13 @@ const (
 type route struct {
 	name    string // metric label and audit route name
 	method  string
-	pattern string     // as docs/api.md (or docs/soap.md) writes it; {x} is one path segment
-	alias   string     // a second pattern served by the same route (SOAP 1.1 /Basic, the code list index)
-	scope   auth.Scope // any one of these scopes
-	audited bool       // answers person data: every answer naming a person is audited
-	public  bool       // needs no token (public metadata: no scope, no rate limit)
-	handle  func(s *Server, ctx *fasthttp.RequestCtx, c call) int
+	pattern string                                                // as docs/api.md (or docs/soap.md) writes it; {x} is one path segment
+	alias   string                                                // a second pattern served by the same route (SOAP 1.1 /Basic, the code list index)
+	scope   auth.Scope                                            // any one of these scopes
+	audited bool                                                  // answers person data: every answer naming a person is audited
+	public  bool                                                  // needs no token (public metadata: no scope, no rate limit)
+	handle  func(s *Server, ctx *fasthttp.RequestCtx, c call) int // an API route's handler
+	admin   func(a *admin) http.Handler                           // an admin route's handler (nil: not served with this config)
 
 	forbidden []byte // the 403 body (built from scope)
 }

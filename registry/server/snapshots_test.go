@@ -11,43 +11,45 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/grunndata/grunndata/registry/ops"
 )
 
 type fakeSnapshots struct{ active string }
 
-func (f *fakeSnapshots) List() ([]SnapshotInfo, error) {
-	return []SnapshotInfo{{Generation: "000001"}, {Generation: "000002", Active: f.active == "000002"}}, nil
+func (f *fakeSnapshots) List() ([]ops.SnapshotInfo, error) {
+	return []ops.SnapshotInfo{{Generation: "000001"}, {Generation: "000002", Active: f.active == "000002"}}, nil
 }
 
-func (f *fakeSnapshots) Activate(gen string) (ActivationInfo, error) {
+func (f *fakeSnapshots) Activate(gen string) (ops.ActivationInfo, error) {
 	switch gen {
 	case "000001", "000002":
 		prev := f.active
 		f.active = gen
-		return ActivationInfo{Generation: gen, Previous: prev}, nil
+		return ops.ActivationInfo{Generation: gen, Previous: prev}, nil
 	case "000003":
-		return ActivationInfo{}, fmt.Errorf("%w: generation 000003 does not verify: file 000004.sst is missing", ErrGenerationRefused)
+		return ops.ActivationInfo{}, fmt.Errorf("%w: generation 000003 does not verify: file 000004.sst is missing", ops.ErrGenerationRefused)
 	case "000009":
-		return ActivationInfo{}, fmt.Errorf("%w: generation 000009", ErrNoSuchGeneration)
+		return ops.ActivationInfo{}, fmt.Errorf("%w: generation 000009", ops.ErrNoSuchGeneration)
 	}
-	return ActivationInfo{}, fmt.Errorf("%w: %q", ErrInvalidGeneration, gen)
+	return ops.ActivationInfo{}, fmt.Errorf("%w: %q", ops.ErrInvalidGeneration, gen)
 }
 
-func (f *fakeSnapshots) Rollback() (ActivationInfo, error) {
-	return ActivationInfo{}, ErrNoRollbackTarget
+func (f *fakeSnapshots) Rollback() (ops.ActivationInfo, error) {
+	return ops.ActivationInfo{}, ops.ErrNoRollbackTarget
 }
 
 func TestAdminSnapshotRoutes(t *testing.T) {
 	var authed []string
 	h := NewAdmin(AdminConfig{
-		Status:    func() StoreStatus { return StoreStatus{} },
+		Status:    func() ops.StoreStatus { return ops.StoreStatus{} },
 		Registry:  prometheus.NewRegistry(),
 		Snapshots: &fakeSnapshots{active: "000001"},
 		AdminAuth: func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				authed = append(authed, r.Method+" "+r.URL.Path)
 				if r.Header.Get("X-Deny") != "" {
-					writeHTTPProblem(w, 403, bodyNotAdmin) // as RequireAdmin refuses
+					writeHTTPProblem(w, 403, bodyNotAdmin) // as the admin scope check refuses
 					return
 				}
 				next.ServeHTTP(w, r)
