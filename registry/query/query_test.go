@@ -415,3 +415,42 @@ func TestEventIDAndSubject(t *testing.T) {
 		}
 	}
 }
+
+// TestEventsRetention: a feed read from before the retained events answers
+// EventsExpired with the oldest available sequence number; from the first
+// retained event on, the page is served, persons named for the audit log.
+func TestEventsRetention(t *testing.T) {
+	e := newEngine(t)
+	v := memView{}
+	er, _ := registry.LookupEventRegister("persons")
+	mk := registry.RawKey(registry.EventMetaKey(er.Code))
+	v.put(mk, registry.AppendEventRange(nil, 5, 6))
+	n := nin(t, current)
+	pk := registry.PersonKey(n)
+	v.put(pk, registry.AppendValue(nil, 0, []byte(`{"nin":"01810050019","a":1}`), []byte(`{"nin":"01810050019"}`)))
+	v[string(registry.EventKey(er.Code, 5))] = registry.AppendEventValue(nil, registry.EventUpsert, pk.Bytes())
+	v[string(registry.EventKey(er.Code, 6))] = registry.AppendEventValue(nil, registry.EventDelete, pk.Bytes())
+	for _, c := range []struct {
+		after    uint64
+		oldest   uint64 // 0: served
+		want     string
+		subjects int
+	}{
+		{0, 5, "", 0},
+		{3, 5, "", 0},
+		{4, 0, `{"register":"persons","items":[{"seq":5,"id":"01810050019","type":"upsert","entity":{"nin":"01810050019"}},` +
+			`{"seq":6,"id":"01810050019","type":"delete"}],"lastSeq":6,"nextAfter":6,"generation":"000001"}`, 2},
+		{6, 0, `{"register":"persons","items":[],"lastSeq":6,"nextAfter":6,"generation":"000001"}`, 0},
+	} {
+		out, subjects, err := e.Events(v, er, c.after, 10, false)
+		if c.oldest != 0 {
+			if ex, ok := err.(*EventsExpired); !ok || ex.Oldest != c.oldest {
+				t.Errorf("after %d: %v, want expired with oldest %d", c.after, err, c.oldest)
+			}
+			continue
+		}
+		if err != nil || string(out) != c.want || len(subjects) != c.subjects {
+			t.Errorf("after %d: %s %d subjects %v\nwant %s %d", c.after, out, len(subjects), err, c.want, c.subjects)
+		}
+	}
+}
