@@ -13,7 +13,7 @@ import (
 // Bound is the usual limit of a wait: far above what the condition takes on
 // a 2-core CI machine running every package's tests at once (so the bound is
 // never what a passing test measures), far below the package timeout.
-const Bound = 30 * time.Second
+const Bound = 60 * time.Second
 
 // For polls cond until it returns true, first every millisecond, backing off
 // to every 50 ms. If within passes first (and one last check is false), it
