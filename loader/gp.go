@@ -12,11 +12,18 @@ import (
 	"github.com/grunndata/grunndata/registry"
 )
 
+// ruleServiceOnNonLeaf (warning): a RESH unit with child units carries
+// services; services sit only on leaf units (resh.LeafCheck).
+const ruleServiceOnNonLeaf = registry.Rule(resh.RuleServiceOnNonLeaf)
+
 // loadResh loads RESH units; parents come before children, and a unit's
-// organizationNumber, when set, must be an enhet.
+// organizationNumber, when set, must be an enhet. Once the file is read,
+// every stored unit that has stored children and carries services is a
+// warning (the leaf-node rule).
 func (r *run) loadResh() error {
 	const name, reg = "resh.jsonl.gz", RegResh
 	seen := map[int64]bool{}
+	var leaf resh.LeafCheck
 	// later holds parents not seen before their child: a parent later in
 	// the file is fine; one absent from the file is a warning (ruleAbsent),
 	// reported once the file is read, and the unit is loaded as given.
@@ -65,6 +72,7 @@ func (r *run) loadResh() error {
 				}
 			}
 			seen[rec.ReshID] = true
+			leaf.Add(rec.ReshID, rec.Parent, rec.Line, rec.Services)
 			if rec.Parent != 0 {
 				ck := registry.PairKey(registry.IdxReshChildren, u32(uint64(rec.Parent)), u32(id))
 				if err := r.b.Add(ck.Bytes(), nil); err != nil {
@@ -90,6 +98,10 @@ func (r *run) loadResh() error {
 		for _, c := range later[parent] {
 			r.warn(reg, name, c.pos, itoa(c.child), ruleAbsent, "parentReshId "+itoa(parent)+" is not a unit of the dataset (loaded as given)")
 		}
+	}
+	for _, v := range leaf.Violations() {
+		r.warn(reg, name, pos("line", v.Line), itoa(v.ReshID), ruleServiceOnNonLeaf,
+			fmt.Sprintf("unit carries %d services and has %d child units; services sit only on leaf units (loaded as given)", v.Services, v.Children))
 	}
 	return nil
 }

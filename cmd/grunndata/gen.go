@@ -27,8 +27,9 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.Deltas, "deltas", 0, "also write `N` change-feed directories deltas/0001… continuing the bulk (grunndata load --delta)")
 	fs.IntVar(&cfg.DeltaChanges, "delta-changes", 0, "changes per delta over both registers (0: 200 small, 2000 medium, 10000 national)")
 	fs.BoolVar(&cfg.DeltasOnly, "deltas-only", false, "write only feed-positions.json and the deltas, for a bulk of the same preset and seed written before")
+	fs.IntVar(&cfg.ReshNonLeafServices, "resh-nonleaf-services", 0, "give the first `N` RESH units with children a service each (leaf-node rule violations the loader warns about)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: grunndata gen --preset small|medium|national --seed N --out DIR [--workers N] [--deltas N [--delta-changes M]]\n\n")
+		fmt.Fprintf(stderr, "usage: grunndata gen --preset small|medium|national --seed N --out DIR [--workers N] [--deltas N [--delta-changes M]] [--resh-nonleaf-services N]\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

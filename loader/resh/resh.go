@@ -18,6 +18,8 @@ type Record struct {
 	Name   string
 	Orgnr  string
 	Active bool
+	// Services is the length of the unit's optional "services" array.
+	Services int
 	// JSON is the record compacted: the stored view, as given. It is
 	// valid only during the callback.
 	JSON []byte
@@ -28,12 +30,13 @@ type Record struct {
 }
 
 type fields struct {
-	ReshID       *int64          `json:"reshId"`
-	ParentReshID *int64          `json:"parentReshId"`
-	Name         *string         `json:"name"`
-	Orgnr        string          `json:"organizationNumber"`
-	Level        json.RawMessage `json:"level"`
-	Active       *bool           `json:"active"`
+	ReshID       *int64            `json:"reshId"`
+	ParentReshID *int64            `json:"parentReshId"`
+	Name         *string           `json:"name"`
+	Orgnr        string            `json:"organizationNumber"`
+	Level        json.RawMessage   `json:"level"`
+	Active       *bool             `json:"active"`
+	Services     []json.RawMessage `json:"services"`
 }
 
 // Read calls fn for each line of r.
@@ -68,6 +71,7 @@ func Read(r io.Reader, fn func(rec *Record) error) error {
 			rec.Parent = *f.ParentReshID
 		}
 		rec.Active = f.Active == nil || *f.Active
+		rec.Services = len(f.Services)
 		rec.JSON = b
 		return fn(&rec)
 	})

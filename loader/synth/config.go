@@ -38,6 +38,12 @@ type Config struct {
 	// deltas for a bulk of the same preset and seed written before (or
 	// elsewhere), which they continue.
 	DeltasOnly bool
+	// ReshNonLeafServices, when > 0, gives that many RESH units with child
+	// units a service each, in file order (RHF, HF, institution, …): a
+	// violation of the leaf-node rule the loader warns about
+	// (resh-service-on-non-leaf, docs/formats.md). 0, the default, writes
+	// no RESH services.
+	ReshNonLeafServices int
 }
 
 // DefaultConfig returns the small preset with seed 1 and one worker per CPU.

@@ -35,6 +35,9 @@ func generate(ctx context.Context, cfg Config, p Preset) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	if err := w.reshNonLeafServices(cfg.ReshNonLeafServices); err != nil {
+		return sum, err
+	}
 	if cfg.Deltas < 0 || cfg.DeltaChanges < 0 {
 		return sum, fmt.Errorf("deltas %d, changes %d: must be ≥ 0", cfg.Deltas, cfg.DeltaChanges)
 	}
@@ -184,6 +187,15 @@ func (w *world) writeManifest(dir string, sum Summary) error {
 			"hpr": int64(w.h), "hprGPs": int64(w.gpSlots), "ar": int64(w.arTotal), "arOrganizations": int64(len(w.ar)),
 			"resh": int64(len(w.resh)), "gpContracts": int64(len(w.contracts)), "gpOffices": int64(len(w.offices)),
 		}}
+	var serviced int64
+	for _, u := range w.resh {
+		if len(u.services) > 0 {
+			serviced++
+		}
+	}
+	if serviced > 0 { // only on request (Config.ReshNonLeafServices)
+		man.Counts["reshNonLeafServices"] = serviced
+	}
 	for _, f := range sum.Files {
 		if f.Name == "flr_patients.jsonl.gz" {
 			man.Counts["patients"] = f.Records

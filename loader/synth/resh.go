@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 )
@@ -18,6 +19,7 @@ type reshUnit struct {
 	underenhet int // underenhet index for organizationNumber, -1
 	muni       int
 	from, to   day
+	services   []coded // service types; only with Config.ReshNonLeafServices
 }
 
 func (w *world) reshID(i int) int { return 100_000 + i }
@@ -132,6 +134,34 @@ func (w *world) buildResh() {
 	}
 }
 
+// reshNonLeafServices gives the first n units that have child units (in
+// file order) one service each: violations of the leaf-node rule on
+// request (Config.ReshNonLeafServices).
+func (w *world) reshNonLeafServices(n int) error {
+	if n < 0 {
+		return fmt.Errorf("RESH non-leaf services %d: must be ≥ 0", n)
+	}
+	if n == 0 {
+		return nil
+	}
+	parent := make([]bool, len(w.resh))
+	for _, u := range w.resh {
+		if u.parent >= 0 {
+			parent[u.parent] = true
+		}
+	}
+	for i := range w.resh {
+		if n == 0 {
+			return nil
+		}
+		if parent[i] {
+			w.resh[i].services = []coded{svcSaksbeh}
+			n--
+		}
+	}
+	return fmt.Errorf("RESH non-leaf services: %d more than the %s preset's units with children", n, w.p.Name)
+}
+
 func (w *world) appendResh(dst []byte, i int) []byte {
 	u := &w.resh[i]
 	dst = append(dst, `{"reshId":`...)
@@ -164,6 +194,18 @@ func (w *world) appendResh(dst []byte, i int) []byte {
 	dst = appendPeriod(dst, u.from, u.to)
 	dst = append(dst, `,"active":`...)
 	dst = appendBool(dst, u.to == noDay)
+	if len(u.services) > 0 {
+		dst = append(dst, `,"services":[`...)
+		for k, c := range u.services {
+			if k > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"code":`...)
+			dst = appendCoded(dst, c)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
 	return append(dst, '}')
 }
 
