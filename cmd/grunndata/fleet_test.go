@@ -160,7 +160,10 @@ func TestFleet(t *testing.T) {
 	t.Logf("three replicas joined (empty data directory → serving 000001) in %s", join)
 	id := findIDs(t, reps[0])
 
-	// Load on every replica for the rest of the generation moves.
+	// Load on every replica for the rest of the generation moves: paced
+	// (each worker pauses 2 ms between requests), so that on a 2-core CI
+	// machine the load does not starve the NATS nodes and the replicas'
+	// downloads whose behaviour under load it checks.
 	stop := make(chan struct{})
 	var okN, failN atomic.Int64
 	var failMsg atomic.Value
@@ -176,7 +179,7 @@ func TestFleet(t *testing.T) {
 					select {
 					case <-stop:
 						return
-					default:
+					case <-time.After(2 * time.Millisecond):
 					}
 					res, err := cl.Get(url)
 					if err != nil {

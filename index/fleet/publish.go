@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -162,14 +163,14 @@ func (c *Client) publishFile(ctx context.Context, o jetstream.ObjectStore, dir s
 	info, err := o.GetInfo(cctx, name)
 	cancel()
 	if err == nil && int64(info.Size) == f.Size && info.Digest == want {
-		ok, err := c.intact(ctx, info)
+		ok, err := c.intact(ctx, o, info, f.SHA256)
 		if err != nil {
 			return false, err
 		}
 		if ok {
 			return true, nil
 		}
-		c.log.Warn("an object of the store lacks chunks; uploading it again", "file", f.Name)
+		c.log.Warn("an object of the store lacks chunks or does not read back whole; uploading it again", "file", f.Name)
 	}
 	for try := 0; try < 3; try++ {
 		if err = c.upload(ctx, o, filepath.Join(dir, f.Name), name, f, want); err == nil || errors.Is(err, errChanged) || ctx.Err() != nil {
@@ -204,10 +205,10 @@ func (c *Client) upload(ctx context.Context, o jetstream.ObjectStore, path, name
 		return fmt.Errorf("file %s: uploaded %d bytes with digest %s, the manifest says %d bytes with SHA-256 %s: %w",
 			f.Name, info.Size, info.Digest, f.Size, short(f.SHA256), errChanged)
 	}
-	// Put writes the object's meta even when a chunk's publish was lost
-	// (a node failing over): count the chunks the stream holds.
-	if ok, err := c.intact(ctx, info); err != nil || !ok {
-		return fmt.Errorf("upload %s: the object store holds fewer chunks than were sent (%v)", f.Name, err)
+	// Put writes the object's meta even when a chunk's publish was lost or
+	// repeated (a node failing over): check what the store holds.
+	if ok, err := c.intact(ctx, o, info, f.SHA256); err != nil || !ok {
+		return fmt.Errorf("upload %s: the object store's copy is not whole (%v)", f.Name, err)
 	}
 	return nil
 }
@@ -215,23 +216,45 @@ func (c *Client) upload(ctx context.Context, o jetstream.ObjectStore, path, name
 var errChanged = errors.New("the file changed on disk after its manifest was written")
 
 // intact reports whether the object store's stream holds every chunk of
-// info.
-func (c *Client) intact(ctx context.Context, info *jetstream.ObjectInfo) (bool, error) {
+// info and the object reads back with SHA-256 sha. Counting chunks alone is
+// not enough: when a node fails over during Put, a lost chunk and a
+// repeated one leave the count right and the content wrong, and every
+// replica would then refuse the file. Reading back costs one more pass over
+// the published bytes, at the producer only.
+func (c *Client) intact(ctx context.Context, o jetstream.ObjectStore, info *jetstream.ObjectInfo, sha string) (bool, error) {
 	if info.Size == 0 {
 		return true, nil
 	}
 	cctx, cancel := c.ctx(ctx)
-	defer cancel()
 	st, err := c.js.Stream(cctx, "OBJ_"+ObjectBucket)
 	if err != nil {
+		cancel()
 		return false, fmt.Errorf("object store stream: %w", err)
 	}
 	subj := "$O." + ObjectBucket + ".C." + info.NUID
 	si, err := st.Info(cctx, jetstream.WithSubjectFilter(subj))
+	cancel()
 	if err != nil {
 		return false, fmt.Errorf("object store stream: %w", err)
 	}
-	return si.State.Subjects[subj] == uint64(info.Chunks), nil
+	if si.State.Subjects[subj] != uint64(info.Chunks) {
+		return false, nil
+	}
+	// The read takes as long as the object's size needs; ctx bounds it.
+	r, err := o.Get(ctx, info.Name)
+	if err != nil {
+		return false, fmt.Errorf("read back %s: %w", info.Name, err)
+	}
+	defer r.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, r)
+	switch {
+	case errors.Is(err, jetstream.ErrDigestMismatch):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("read back %s: %w", info.Name, err)
+	}
+	return n == int64(info.Size) && hex.EncodeToString(h.Sum(nil)) == sha, nil
 }
 
 func sameFiles(a, b *index.Manifest) bool {
