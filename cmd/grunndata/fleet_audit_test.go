@@ -251,12 +251,13 @@ func TestFleetAuditKilled(t *testing.T) {
 
 // BenchmarkAuditedLookup: a person lookup through the handler with its
 // audit record made durable, by 16 goroutines per core: the file log
-// (group commit, fsync per batch) against the fleet's JetStream stream on an
-// embedded single node (R1; one acknowledgement per batch).
+// (group commit, fsync per batch; file-nosync: without the fsync) against
+// the fleet's JetStream stream on an embedded single node (R1; one
+// acknowledgement per batch; JetStream flushes to disk on its own schedule).
 //
 //	go test -run '^$' -bench AuditedLookup ./cmd/grunndata/
 func BenchmarkAuditedLookup(b *testing.B) {
-	for _, mode := range []string{"file", "nats"} {
+	for _, mode := range []string{"file", "file-nosync", "nats"} {
 		b.Run(mode, func(b *testing.B) {
 			data, _ := loadertest.Snapshot(b)
 			var url string
@@ -269,6 +270,7 @@ func BenchmarkAuditedLookup(b *testing.B) {
 				url = ns.ClientURL()
 			}
 			m := MustRunMain(b, data, func(c *ServeConfig) {
+				c.Security.AuditNoSync = mode == "file-nosync"
 				if url != "" {
 					c.Fleet = FleetConfig{URL: url, Replica: "bench", Poll: time.Hour, Heartbeat: time.Hour, RetryAfter: time.Hour}
 				}
