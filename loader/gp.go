@@ -5,6 +5,7 @@ import (
 	"fmt"
 	json "github.com/goccy/go-json"
 	"sort"
+	"strconv"
 
 	"github.com/grunndata/grunndata/loader/flr"
 	"github.com/grunndata/grunndata/loader/jsonl"
@@ -316,7 +317,7 @@ func appendGPAnswer(dst []byte, a *gpAnswer, withheld bool) []byte {
 	dst = append(dst, `{"patientNin":`...)
 	dst = jsonl.AppendString(dst, a.nin)
 	dst = append(dst, `,"gpContractId":`...)
-	dst = appendInt(dst, a.contractID)
+	dst = strconv.AppendInt(dst, a.contractID, 10)
 	dst = append(dst, `,"gpHerId":`...)
 	dst = appendHer(dst, a.gpHerID)
 	dst = append(dst, `,"period":`...)
@@ -330,7 +331,7 @@ func appendHer(dst []byte, her int64) []byte {
 	if her == 0 {
 		return append(dst, "null"...)
 	}
-	return appendInt(dst, her)
+	return strconv.AppendInt(dst, her, 10)
 }
 
 // appendContract appends the answer of a GP contract lookup: the one

@@ -3,6 +3,7 @@ package loader
 import (
 	"encoding/binary"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/grunndata/grunndata/loader/hpr"
@@ -69,28 +70,7 @@ func serial(t registry.IDType, v int64) (uint64, registry.Rule, bool) {
 	return id, "", true
 }
 
-func itoa(v int64) string {
-	var b [20]byte
-	return string(appendInt(b[:0], v))
-}
-
-func appendInt(dst []byte, v int64) []byte {
-	if v < 0 {
-		dst = append(dst, '-')
-		v = -v
-	}
-	var b [20]byte
-	n := len(b)
-	for {
-		n--
-		b[n] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	return append(dst, b[n:]...)
-}
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }
 
 // has reports whether key is in the generation so far.
 func (r *run) has(k registry.Key) (bool, error) { return r.b.Has(k.Bytes()) }

@@ -3,9 +3,11 @@ package jsonl
 import (
 	"bytes"
 	"errors"
-	json "github.com/goccy/go-json"
 	"sort"
+	"strconv"
 	"unicode/utf8"
+
+	json "github.com/goccy/go-json"
 )
 
 // Encoding helpers: the loader encodes each record once, at load time, and
@@ -149,20 +151,4 @@ func AppendString(dst []byte, s string) []byte {
 }
 
 // AppendInt appends v in decimal.
-func AppendInt(dst []byte, v int64) []byte {
-	if v < 0 {
-		dst = append(dst, '-')
-		v = -v
-	}
-	var b [20]byte
-	n := len(b)
-	for {
-		n--
-		b[n] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	return append(dst, b[n:]...)
-}
+func AppendInt(dst []byte, v int64) []byte { return strconv.AppendInt(dst, v, 10) }
