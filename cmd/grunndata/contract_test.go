@@ -151,6 +151,10 @@ func TestEveryRouteMeetsContract(t *testing.T) {
 			{"GET", "/cp/communicationparty/2147483646", "", "", 404, "not_found"}},
 		"cp-event": {{"GET", "/cp/event?fromSequenceNumber=1&limit=5", "", "", 200, ""},
 			{"GET", "/cp/event?fromSequenceNumber=x", "", "", 400, "invalid_parameter"}},
+		"personnel-history": {{"GET", "/v1/personnel/" + hpr + "/history", "", "", 200, ""},
+			{"GET", "/v1/personnel/" + hpr + "/history?atTime=tomorrow", "", "", 400, "invalid_parameter"}},
+		"personnel-bulk": {{"POST", "/v1/personnel/bulk?atTime=2026-01-05", js, `{"hprNumbers":[` + hpr + `,"` + hpr + `",2147483646,"01",7.5]}`, 200, ""},
+			{"POST", "/v1/personnel/bulk", js, `{"hprNumbers":[` + strings.Repeat(hpr+`,`, 1000) + hpr + `]}`, 400, "too_many_items"}},
 		"openapi": {{"GET", "/openapi.json", "", "", 200, ""},
 			{"POST", "/openapi.json", js, "{}", 405, "method_not_allowed"}},
 	}

@@ -439,6 +439,8 @@ func TestEveryPersonRouteIsAudited(t *testing.T) {
 		"cp-communication-party":                   {{"GET", "/cp/communicationparty/" + u(id.her), ""}},
 		"cp-event":                                 {{"GET", "/cp/event?fromSequenceNumber=1&limit=1000", ""}},
 		"openapi":                                  {{"GET", "/openapi.json", ""}},
+		"personnel-history":                        {{"GET", "/v1/personnel/" + u(id.hpr) + "/history", ""}},
+		"personnel-bulk":                           {{"POST", "/v1/personnel/bulk", `{"hprNumbers":[` + u(id.hpr) + `]}`}},
 		"soap-ar":                                  {{"POST", "/v1/AR", soapEnv(soap.AR(), "GetCommunicationPartyDetails", "<herId>"+u(id.her)+"</herId>")}},
 		"soap-hpr": {{"POST", "/v2/HPR", soapEnv(soap.HPR(), "HentPerson", "<hprNummer>"+u(id.hpr)+"</hprNummer>")},
 			{"POST", "/v2/HPR", soapEnv(soap.HPR(), "HentPersonMedPersonnummer", "<personNummer>"+id.hprNIN+"</personNummer>")}},

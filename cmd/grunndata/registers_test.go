@@ -264,6 +264,8 @@ func TestRegistersInDepth(t *testing.T) {
 		}
 	})
 
+	t.Run("personnel-history", func(t *testing.T) { personnelHistoryE2E(t, m, api, id.hpr) })
+
 	t.Run("bulk", func(t *testing.T) {
 		body := `{"nins":["` + id.gpPatient + `","01810050059","` + unknownNIN + `",7]}`
 		r := do(t, "POST", api+"/v1/persons/bulk", "application/json", body)

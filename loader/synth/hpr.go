@@ -66,6 +66,8 @@ type approval struct {
 	addComp  bool
 	suspFrom day
 	suspTo   day
+	// A suspension of the requisition right (reqSuspFrom noDay: none).
+	reqSuspFrom, reqSuspTo day
 }
 
 func (w *world) appendHPR(dst []byte, i int) []byte {
@@ -82,7 +84,8 @@ func (w *world) appendHPR(dst []byte, i int) []byte {
 	n := 0
 	age25 := addYears(h.birth, 25)
 	first := randomDay(&r, min(age25, refDay-400), min(addYears(h.birth, 31), refDay-200))
-	main := approval{prof: prof, auth: authAutorisasjon, from: first, to: noDay, suspFrom: noDay, suspTo: noDay}
+	main := approval{prof: prof, auth: authAutorisasjon, from: first, to: noDay, suspFrom: noDay, suspTo: noDay,
+		reqSuspFrom: noDay, reqSuspTo: noDay}
 	if gp {
 		// The authorisation precedes the doctor's first day on a list.
 		main.from = min(main.from, w.gpFirstDay(i)-day(30+r.intn(700)))
@@ -93,7 +96,7 @@ func (w *world) appendHPR(dst []byte, i int) []byte {
 			main.to = main.from + 365 + day(r.intn(365))
 		} else if r.chance(0.35) {
 			prev := approval{prof: prof, auth: authTurnuslisens, from: main.from - 540, to: main.from - 1, ended: true,
-				suspFrom: noDay, suspTo: noDay}
+				suspFrom: noDay, suspTo: noDay, reqSuspFrom: noDay, reqSuspTo: noDay}
 			if main.from > dayOf(2013, 1, 1) {
 				prev.auth = authLIS1
 			}
@@ -139,6 +142,23 @@ func (w *world) appendHPR(dst []byte, i int) []byte {
 			}
 		}
 	}
+	// History drawn from a stream of its own, so that the draws above (and
+	// every record without history) stay as they were: a licence before the
+	// authorisation (health workers educated abroad work on a lisens until
+	// authorised) and a suspended requisition right.
+	hr := newRNG(w.seed, streamHPR, uint64(i)^2<<40)
+	if !gp && prof != profLE && main.auth == authAutorisasjon && !main.ended && hr.chance(0.06) {
+		start := main.from - day(365*hr.between(1, 2)) - day(hr.intn(120))
+		aps[n] = approval{prof: prof, auth: authLisens, from: start, to: main.from - 1, ended: true,
+			suspFrom: noDay, suspTo: noDay, reqSuspFrom: noDay, reqSuspTo: noDay}
+		n++
+	}
+	if !gp && main.req && main.auth == authAutorisasjon && hr.chance(0.02) {
+		main.reqSuspFrom = randomDay(&hr, min(main.from+365, refDay-60), refDay-30)
+		if hr.chance(0.6) {
+			main.reqSuspTo = randomDay(&hr, main.reqSuspFrom+90, main.reqSuspFrom+720)
+		}
+	}
 	aps[n] = main
 	n++
 	if !gp {
@@ -152,7 +172,8 @@ func (w *world) appendHPR(dst []byte, i int) []byte {
 		}
 		if second >= 0 {
 			from := randomDay(&r, min(main.from+2*365, refDay-60), refDay-30)
-			aps[n] = approval{prof: second, auth: authAutorisasjon, from: from, to: noDay, suspFrom: noDay, suspTo: noDay}
+			aps[n] = approval{prof: second, auth: authAutorisasjon, from: from, to: noDay, suspFrom: noDay, suspTo: noDay,
+				reqSuspFrom: noDay, reqSuspTo: noDay}
 			n++
 		}
 	}
@@ -215,7 +236,11 @@ func (w *world) appendHPR(dst []byte, i int) []byte {
 			dst = appendCoded(dst, reqFull)
 			dst = append(dst, `,"valid":`...)
 			dst = appendPeriod(dst, a.from, a.to)
-			dst = append(dst, `,"suspensions":[]}`...)
+			dst = append(dst, `,"suspensions":[`...)
+			if a.reqSuspFrom != noDay {
+				dst = appendPeriod(dst, a.reqSuspFrom, a.reqSuspTo)
+			}
+			dst = append(dst, "]}"...)
 		}
 		dst = append(dst, `],"additionalCompetences":[`...)
 		if a.addComp {

@@ -256,6 +256,9 @@ type hprRec struct {
 		Valid       period
 		Ended       bool
 		Suspensions []period
+		Requisition []struct {
+			Suspensions []period
+		} `json:"requisitionRights"`
 	} `json:"approvals"`
 }
 
@@ -506,15 +509,26 @@ func TestConsistency(t *testing.T) {
 	hpr := readLines[hprRec](t, filepath.Join(dir, "hpr.jsonl.gz"))
 	hprBy := map[int]*hprRec{}
 	noNIN, suspended, ended := 0, 0, 0
+	licenceFirst, reqSuspended := 0, 0 // history: a lisens before the autorisasjon, a suspended requisition right
 	for i := range hpr {
 		h := &hpr[i]
 		if hprBy[h.HPR] != nil {
 			t.Errorf("HPR %d twice", h.HPR)
 		}
 		hprBy[h.HPR] = h
-		for _, a := range h.Approvals {
+		for k, a := range h.Approvals {
 			if len(a.Suspensions) > 0 {
 				suspended++
+			}
+			for _, rq := range a.Requisition {
+				reqSuspended += min(len(rq.Suspensions), 1)
+			}
+			if k > 0 && a.Auth.Code == "1" && h.Approvals[k-1].Auth.Code == "4" && h.Approvals[k-1].Profession == a.Profession {
+				prev := h.Approvals[k-1]
+				if !prev.Ended || prev.Valid.To == nil || *prev.Valid.To >= *a.Valid.From {
+					t.Errorf("HPR %d: lisens %+v before autorisasjon %+v", h.HPR, prev, a)
+				}
+				licenceFirst++
 			}
 			if a.Ended {
 				ended++
@@ -541,6 +555,9 @@ func TestConsistency(t *testing.T) {
 	}
 	if suspended == 0 || ended == 0 {
 		t.Errorf("suspended %d, ended %d", suspended, ended)
+	}
+	if licenceFirst == 0 || reqSuspended == 0 {
+		t.Errorf("history: %d lisens before autorisasjon, %d suspended requisition rights; want some of each", licenceFirst, reqSuspended)
 	}
 
 	// AR.

@@ -133,6 +133,11 @@ var routes = []route{
 	{name: "cp-event", method: mGet, pattern: "/cp/event", scope: auth.ScopeOrganisationRead, handle: (*Server).cpEvents},
 	// docs/openapi.yaml as JSON: the contract of every route, for anyone.
 	{name: "openapi", method: mGet, pattern: "/openapi.json", public: true, handle: (*Server).openAPI},
+	// HPR history and bulk (issue 15).
+	{name: "personnel-history", method: mGet, pattern: "/v1/personnel/{hpr}/history", scope: auth.ScopePersonnelRead, audited: true,
+		handle: (*Server).personnelHistory},
+	{name: "personnel-bulk", method: mPost, pattern: "/v1/personnel/bulk", scope: auth.ScopePersonnelRead, audited: true,
+		handle: (*Server).personnelBulk},
 }
 
 // numRoutes counts the table, routeNone included.

@@ -45,8 +45,8 @@ type Config struct {
 	Audit audit.Auditor
 	// AIN is the store of allocated AINs; nil disables POST /v1/ain.
 	AIN registry.AINStore
-	// Clock is the instant certificate statuses are evaluated at; nil is
-	// time.Now.
+	// Clock is the instant certificate statuses and HPR history statuses
+	// (without atTime) are evaluated at; nil is time.Now.
 	Clock func() time.Time
 }
 
