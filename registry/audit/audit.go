@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/grunndata/grunndata/registry"
@@ -35,10 +36,18 @@ import (
 // chain continues across files.
 //
 // Durability: records are group-committed. A request's response is written
-// only after the batch holding its record has been written and fsynced (the
-// log file, then HEAD). So once a client has an answer, its record survives
-// kill -9 and power loss; a crash may lose records of requests that were
-// never answered. If the log cannot be written the request fails with 503.
+// only after the batch holding its record has been written and fsynced: one
+// fsync of the log file per batch, while the next batch fills. So once a
+// client has an answer, its record survives kill -9 and power loss; a crash
+// may lose records of requests that were never answered. If the log cannot
+// be written the request fails with 503.
+//
+// HEAD is rewritten after every batch but fsynced at most HeadSyncInterval
+// later (and at Close), off the requests' path: it only guards against a
+// log cut short after the fact, and the log's own fsync already makes every
+// answered record durable. After a power loss HEAD can lag the log (Verify
+// accepts a log that runs ahead of HEAD), never lead it: HEAD is written
+// only after the batch it names is on disk.
 
 // Auditor records audited requests. Record returns only once e is durable
 // (the caller answers the request after it) and an error when it cannot be
@@ -59,6 +68,9 @@ type Config struct {
 	MaxFileBytes int64
 	// NoSync skips fsync (benchmarks of the cost only; never in production).
 	NoSync bool
+	// HeadSyncInterval bounds how long HEAD may go unsynced after a batch
+	// (default 1 s).
+	HeadSyncInterval time.Duration
 	// Observe, when set, is called by the flusher after each batch with the
 	// time it took to write and fsync the log and HEAD, the number of
 	// records in it and the error that failed the log (nil: durable).
@@ -103,7 +115,12 @@ type Log struct {
 	fileNo   int
 	fileSize int64
 	head     *os.File
+	headBuf  []byte
 	done     chan struct{}
+	// headDirty: HEAD was rewritten since its last fsync (headSyncer).
+	headDirty atomic.Bool
+	stopHead  chan struct{}
+	headDone  chan struct{}
 }
 
 const auditHead = "HEAD"
@@ -116,10 +133,13 @@ func Open(cfg Config) (*Log, error) {
 	if cfg.MaxFileBytes <= 0 {
 		cfg.MaxFileBytes = 256 << 20
 	}
+	if cfg.HeadSyncInterval <= 0 {
+		cfg.HeadSyncInterval = time.Second
+	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create audit directory: %w", err)
 	}
-	a := &Log{cfg: cfg, batch: 1, done: make(chan struct{})}
+	a := &Log{cfg: cfg, batch: 1, done: make(chan struct{}), stopHead: make(chan struct{}), headDone: make(chan struct{})}
 	a.cond = sync.NewCond(&a.mu)
 	files, err := auditFiles(cfg.Dir)
 	if err != nil {
@@ -158,6 +178,7 @@ func Open(cfg Config) (*Log, error) {
 		return nil, err
 	}
 	go a.flusher()
+	go a.headSyncer()
 	return a, nil
 }
 
@@ -276,7 +297,6 @@ func appendJSONString(dst []byte, s string) []byte { return registry.AppendJSONS
 func (a *Log) flusher() {
 	defer close(a.done)
 	var buf []byte
-	var headBuf []byte
 	a.mu.Lock()
 	flushedSeq := a.chain.Seq
 	a.mu.Unlock()
@@ -293,14 +313,11 @@ func (a *Log) flusher() {
 		batch := a.batch
 		a.batch++
 		lastSeq := a.chain.Seq
-		headBuf = append(headBuf[:0], strconv.FormatUint(lastSeq, 10)...)
-		headBuf = append(headBuf, ' ')
-		headBuf = hex.AppendEncode(headBuf, a.chain.Hash[:])
-		headBuf = append(headBuf, '\n')
+		a.headBuf = appendHead(a.headBuf[:0], lastSeq, &a.chain.Hash)
 		a.mu.Unlock()
 
 		start := time.Now()
-		err := a.write(buf, headBuf)
+		err := a.write(buf, a.headBuf)
 		if a.cfg.Observe != nil {
 			a.cfg.Observe(time.Since(start), int(lastSeq-flushedSeq), err)
 		}
@@ -334,13 +351,60 @@ func (a *Log) write(buf, head []byte) error {
 			return err
 		}
 	}
-	if _, err := a.head.WriteAt(append(head, strings.Repeat(" ", 100-len(head))...), 0); err != nil {
+	if _, err := a.head.WriteAt(head, 0); err != nil {
 		return err
 	}
-	if !a.cfg.NoSync {
-		return a.head.Sync()
-	}
+	a.headDirty.Store(true)
 	return nil
+}
+
+// headLen is HEAD's fixed size: "seq hash\n" padded with spaces, so a
+// rewrite in place never leaves a longer old line's tail behind.
+const headLen = 100
+
+// appendHead appends HEAD's content naming record seq with hash h.
+func appendHead(dst []byte, seq uint64, h *[32]byte) []byte {
+	start := len(dst)
+	dst = strconv.AppendUint(dst, seq, 10)
+	dst = append(dst, ' ')
+	dst = hex.AppendEncode(dst, h[:])
+	dst = append(dst, '\n')
+	for len(dst)-start < headLen {
+		dst = append(dst, ' ')
+	}
+	return dst
+}
+
+// headSyncer fsyncs HEAD at most HeadSyncInterval after it was rewritten,
+// off the requests' path (see "Durability"). A failed fsync fails the log:
+// the disk under it is not to be trusted.
+func (a *Log) headSyncer() {
+	defer close(a.headDone)
+	t := time.NewTicker(a.cfg.HeadSyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-a.stopHead:
+			return
+		case <-t.C:
+			if err := a.syncHead(); err != nil {
+				a.mu.Lock()
+				if a.failed == nil {
+					a.failed = fmt.Errorf("%w: sync HEAD: %v", ErrUnavailable, err)
+				}
+				a.cond.Broadcast()
+				a.mu.Unlock()
+				return
+			}
+		}
+	}
+}
+
+func (a *Log) syncHead() error {
+	if a.cfg.NoSync || !a.headDirty.Swap(false) {
+		return nil
+	}
+	return a.head.Sync()
 }
 
 // Close flushes and closes the log.
@@ -350,9 +414,12 @@ func (a *Log) Close() error {
 	a.cond.Broadcast()
 	a.mu.Unlock()
 	<-a.done
+	close(a.stopHead)
+	<-a.headDone
+	err0 := a.syncHead()
 	err1 := a.f.Close()
 	err2 := a.head.Close()
-	return errors.Join(err1, err2)
+	return errors.Join(err0, err1, err2)
 }
 
 // Verify checks the whole chain in dir: sequence numbers, prev links,

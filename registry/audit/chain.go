@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"strconv"
 	"time"
 )
@@ -22,6 +23,10 @@ import (
 type Chain struct {
 	Seq  uint64
 	Hash [32]byte
+	// d is the digest Append reuses (a record costs no allocation). It is
+	// not part of the chain's state: copies of a Chain may share it, but
+	// never from two goroutines at once.
+	d hash.Hash
 }
 
 // Append appends e's record, stamped t and chained after c, to p as one
@@ -94,10 +99,13 @@ func (c *Chain) Append(p []byte, e *Entry, t time.Time) []byte {
 	p = append(p, `,"prev":"`...)
 	p = hex.AppendEncode(p, c.Hash[:])
 	p = append(p, '"')
-	h := sha256.New()
-	h.Write(c.Hash[:])
-	h.Write(p[start:])
-	h.Sum(c.Hash[:0])
+	if c.d == nil {
+		c.d = sha256.New()
+	}
+	c.d.Reset()
+	c.d.Write(c.Hash[:])
+	c.d.Write(p[start:])
+	c.d.Sum(c.Hash[:0])
 	c.Seq++
 	p = append(p, `,"hash":"`...)
 	p = hex.AppendEncode(p, c.Hash[:])
