@@ -3,6 +3,7 @@ package query
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -452,5 +453,125 @@ func TestEventsRetention(t *testing.T) {
 		if err != nil || string(out) != c.want || len(subjects) != c.subjects {
 			t.Errorf("after %d: %s %d subjects %v\nwant %s %d", c.after, out, len(subjects), err, c.want, c.subjects)
 		}
+	}
+}
+
+// countingView counts the index entries scans read.
+type countingView struct {
+	memView
+	read int
+}
+
+func (c *countingView) Scan(prefix, from []byte, fn func(k, v []byte) bool) error {
+	return c.memView.Scan(prefix, from, func(k, v []byte) bool {
+		c.read++
+		return fn(k, v)
+	})
+}
+
+// TestSearchDrivesFromRarestTerm: a search answers the same whichever
+// term drives it, and reads no more than drivers × the rarest term's
+// entries (+1 each): "hansen" (400 persons) with a given name or birth
+// date held by few reads those few, not every Hansen; a query of common
+// terms only reads its rarest.
+func TestSearchDrivesFromRarestTerm(t *testing.T) {
+	e := newEngine(t)
+	v := &countingView{memView: memView{}}
+	var all []struct {
+		n   registry.NIN
+		sum registry.PersonSummary
+	}
+	givens := []string{"kari", "ola", "per", "anne"}
+	for i := range 1000 {
+		// Synthetic numbers: day 01-28, month +80, a serial; the check
+		// digits are not needed by the search.
+		s := fmt.Sprintf("%02d%02d%02d%05d", i%28+1, 81+i%12, 50+i%40, i)
+		var n registry.NIN
+		copy(n[:], s)
+		family := "hansen"
+		if i%5 == 0 {
+			family = "olsen berg"
+		}
+		given := givens[i%len(givens)]
+		if i%97 == 0 {
+			given = "ingeborg " + given
+		}
+		sum := registry.PersonSummary{Family: family, Given: given, Gender: "km"[i%2], BirthDate: fmt.Sprintf("19%02d-%02d-%02d", 50+i%40, 1+i%12, i%28+1)}
+		full := []byte(`{"nin":"` + s + `"}`)
+		v.put(registry.PersonKey(n), registry.AppendValue(nil, 0, full, full))
+		enc := registry.AppendPersonSummary(nil, &sum)
+		for _, w := range strings.Fields(family) {
+			v.memView[string(registry.AppendWordKey(nil, registry.IdxPersonFamily, w, n))] = enc
+		}
+		for _, w := range strings.Fields(given) {
+			v.memView[string(registry.AppendWordKey(nil, registry.IdxPersonGiven, w, n))] = enc
+		}
+		v.memView[string(append(append([]byte{byte(registry.IdxPersonBirth)}, sum.BirthDate...), n[:]...))] = enc
+		all = append(all, struct {
+			n   registry.NIN
+			sum registry.PersonSummary
+		}{n, sum})
+	}
+	count := func(prefix []byte) int {
+		n := 0
+		v.memView.Scan(prefix, nil, func(_, _ []byte) bool { n++; return true })
+		return n
+	}
+	for _, c := range []struct {
+		name string
+		q    PersonSearch
+	}{
+		{"family only", PersonSearch{FamilyName: "hansen"}},
+		{"common family, rare given", PersonSearch{FamilyName: "hansen", GivenName: "ingeborg"}},
+		{"common family and given, a birth year", PersonSearch{FamilyName: "han", GivenName: "ola", BirthDate: "1951"}},
+		{"a birth date", PersonSearch{FamilyName: "olsen", BirthDate: "1950-01-01"}},
+		{"two family words", PersonSearch{FamilyName: "berg olsen"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rarest, drivers := 1<<30, 0
+			for _, p := range [][]byte{wordPrefix(registry.IdxPersonFamily, ""), wordPrefix(registry.IdxPersonGiven, "")} {
+				terms := c.q.FamilyName
+				if p[0] == byte(registry.IdxPersonGiven) {
+					terms = c.q.GivenName
+				}
+				for _, w := range registry.NameTokens(terms) {
+					rarest, drivers = min(rarest, count(append(p, w...))), drivers+1
+				}
+			}
+			if c.q.BirthDate != "" {
+				rarest, drivers = min(rarest, count(append([]byte{byte(registry.IdxPersonBirth)}, c.q.BirthDate...))), drivers+1
+			}
+			if drivers > 1 && rarest*2 > len(all) {
+				t.Fatalf("the rarest term has %d entries: the case proves nothing", rarest)
+			}
+			rq := registry.PersonQuery{Family: registry.NameTokens(c.q.FamilyName), Given: registry.NameTokens(c.q.GivenName), BirthDate: c.q.BirthDate}
+			var want []string
+			for _, p := range all {
+				if ok, _ := rq.Match(&p.sum, true); ok {
+					want = append(want, string(p.n[:]))
+				}
+			}
+			v.read = 0
+			out, subjects, err := e.SearchPersons(v, &c.q, 0, MaxLimit, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, s := range subjects {
+				got = append(got, string(s))
+			}
+			sort.Strings(got)
+			sort.Strings(want)
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Fatalf("found %d, want %d: %s", len(got), len(want), out)
+			}
+			if len(want) == 0 {
+				t.Fatal("the case finds nobody: it proves nothing")
+			}
+			if limit := drivers * (rarest + 1); v.read > limit {
+				t.Errorf("read %d index entries, want ≤ %d (%d drivers × (rarest %d + 1))", v.read, limit, drivers, rarest)
+			}
+			t.Logf("read %d index entries: %d drivers, rarest %d", v.read, drivers, rarest)
+		})
 	}
 }

@@ -105,6 +105,11 @@ func truncWord(w string) string {
 	return w
 }
 
+// wordPrefix is the scan prefix of a name term in the word index r.
+func wordPrefix(r registry.Register, w string) []byte {
+	return append([]byte{byte(r)}, truncWord(w)...)
+}
+
 type personHit struct {
 	nin   registry.NIN
 	exact bool
@@ -128,40 +133,38 @@ func (e *Engine) SearchPersons(v registry.View, q *PersonSearch, offset, limit i
 	if q.Gender != "" {
 		rq.Gender = q.Gender[0]
 	}
-	var prefix []byte
-	switch {
-	case len(family) > 0:
-		prefix = append([]byte{byte(registry.IdxPersonFamily)}, truncWord(family[0])...)
-	case len(given) > 0:
-		prefix = append([]byte{byte(registry.IdxPersonGiven)}, truncWord(given[0])...)
-	default:
-		prefix = append([]byte{byte(registry.IdxPersonBirth)}, q.BirthDate...)
+	var ds []driver
+	for _, w := range family {
+		ds = addDriver(ds, driver{wordPrefix(registry.IdxPersonFamily, w)})
 	}
-	seen := map[registry.NIN]bool{}
-	var hits []personHit
-	examined, capped := 0, false
-	err := v.Scan(prefix, nil, func(k, val []byte) bool {
-		examined++
-		if examined > MaxCandidates {
-			capped = true
-			return false
-		}
+	for _, w := range given {
+		ds = addDriver(ds, driver{wordPrefix(registry.IdxPersonGiven, w)})
+	}
+	if q.BirthDate != "" {
+		ds = addDriver(ds, driver{append([]byte{byte(registry.IdxPersonBirth)}, q.BirthDate...)})
+	}
+	found := make([][]personHit, len(ds))
+	seen := make([]map[registry.NIN]bool, len(ds))
+	winner, capped, err := scanRarest(v, ds, MaxCandidates, func(d int, k, val []byte) {
 		var h personHit
 		copy(h.nin[:], k[len(k)-11:])
-		if seen[h.nin] || !registry.DecodePersonSummary(val, &h.sum) {
-			return true
+		if seen[d][h.nin] || !registry.DecodePersonSummary(val, &h.sum) {
+			return
 		}
 		ok := false
 		if ok, h.exact = rq.Match(&h.sum, seeProtected); !ok {
-			return true
+			return
 		}
-		seen[h.nin] = true
-		hits = append(hits, h)
-		return true
+		if seen[d] == nil {
+			seen[d] = map[registry.NIN]bool{}
+		}
+		seen[d][h.nin] = true
+		found[d] = append(found[d], h)
 	})
 	if err != nil {
 		return nil, nil, err
 	}
+	hits := found[winner]
 	// AINs this service allocated are searchable at once (they live in the
 	// AIN store, not in the generation; there are few of them).
 	var ainVals map[registry.NIN][]byte
@@ -294,49 +297,43 @@ func (h *personnelHit) name() registry.NameHit {
 // ErrBadAtTime (after the search, as the API always answered).
 func (e *Engine) SearchPersonnel(v registry.View, q *PersonnelSearch, offset, limit int, at At) ([]byte, [][]byte, error) {
 	name, given, family := registry.NameTokens(q.Name), registry.NameTokens(q.GivenName), registry.NameTokens(q.FamilyName)
-	var prefix []byte
-	switch {
-	case len(family) > 0:
-		prefix = append([]byte{byte(registry.IdxPersonnelFamily)}, truncWord(family[0])...)
-	case len(given) > 0:
-		prefix = append([]byte{byte(registry.IdxPersonnelGiven)}, truncWord(given[0])...)
-	case len(name) > 0:
-		prefix = append([]byte{byte(registry.IdxPersonnelFamily)}, truncWord(name[0])...)
-	default:
-		prefix = append(append([]byte{byte(registry.IdxPersonnelCategory)}, q.Category...), 0)
+	var ds []driver
+	for _, w := range family {
+		ds = addDriver(ds, driver{wordPrefix(registry.IdxPersonnelFamily, w)})
+	}
+	for _, w := range given {
+		ds = addDriver(ds, driver{wordPrefix(registry.IdxPersonnelGiven, w)})
+	}
+	for _, w := range name {
+		// A free name word is a family-name or a given-name word.
+		ds = addDriver(ds, driver{wordPrefix(registry.IdxPersonnelFamily, w), wordPrefix(registry.IdxPersonnelGiven, w)})
+	}
+	if q.Category != "" {
+		ds = addDriver(ds, driver{append(append([]byte{byte(registry.IdxPersonnelCategory)}, q.Category...), 0)})
 	}
 	rq := registry.PersonnelQuery{Name: name, Given: given, Family: family, Category: q.Category, Speciality: q.Speciality}
-	seen := map[uint32]bool{}
-	var hits []personnelHit
-	examined, capped := 0, false
-	scan := func(prefix []byte) error {
-		return v.Scan(prefix, nil, func(k, val []byte) bool {
-			if examined++; examined > MaxCandidates {
-				capped = true
-				return false
-			}
-			var h personnelHit
-			h.hpr = binary.BigEndian.Uint32(k[len(k)-4:])
-			if seen[h.hpr] || !registry.DecodePersonnelSummary(val, &h.sum) {
-				return true
-			}
-			ok := false
-			if ok, h.exact = rq.Match(&h.sum); !ok {
-				return true
-			}
-			seen[h.hpr] = true
-			hits = append(hits, h)
-			return true
-		})
-	}
-	err := scan(prefix)
-	if err == nil && len(name) > 0 && len(family) == 0 && len(given) == 0 {
-		// A free name may start with a given name too.
-		err = scan(append([]byte{byte(registry.IdxPersonnelGiven)}, truncWord(name[0])...))
-	}
+	found := make([][]personnelHit, len(ds))
+	seen := make([]map[uint32]bool, len(ds))
+	winner, capped, err := scanRarest(v, ds, MaxCandidates, func(d int, k, val []byte) {
+		var h personnelHit
+		h.hpr = binary.BigEndian.Uint32(k[len(k)-4:])
+		if seen[d][h.hpr] || !registry.DecodePersonnelSummary(val, &h.sum) {
+			return
+		}
+		ok := false
+		if ok, h.exact = rq.Match(&h.sum); !ok {
+			return
+		}
+		if seen[d] == nil {
+			seen[d] = map[uint32]bool{}
+		}
+		seen[d][h.hpr] = true
+		found[d] = append(found[d], h)
+	})
 	if err != nil {
 		return nil, nil, err
 	}
+	hits := found[winner]
 	sort.Slice(hits, func(i, j int) bool {
 		a, b := &hits[i], &hits[j]
 		if before, tie := registry.RankBefore(a.name(), b.name()); !tie {
