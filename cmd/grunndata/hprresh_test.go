@@ -3,16 +3,18 @@ package main
 import (
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/grunndata/grunndata/registry"
 )
 
-// HPR history and bulk over the generated small preset (issue 15 item 4),
-// run from TestRegistersInDepth.
+// HPR history and bulk (issue 15 item 4) and RESH at an instant (item 5)
+// over the generated small preset, run from TestRegistersInDepth.
 
 type e2eApproval struct {
 	ID            int64 `json:"id"`
@@ -189,4 +191,168 @@ func containsU(s []uint64, x uint64) bool {
 		}
 	}
 	return false
+}
+
+// reshAtTimeE2E: ?atTime= on a RESH unit and its tree over the generated
+// small preset (issue 15 item 5): a unit is answered at an instant exactly
+// when its stored validity period contains it, and a tree at an instant
+// holds exactly the units that existed then.
+func reshAtTimeE2E(t *testing.T, m *Main, api string) {
+	type unit struct {
+		Parent *uint64          `json:"parentReshId"`
+		Valid  *registry.Period `json:"valid"`
+	}
+	v, err := m.Store().Acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	units := map[uint64]unit{}
+	kids := map[uint64][]uint64{}
+	err = v.Scan([]byte{byte(registry.RegResh)}, nil, func(k, val []byte) bool {
+		_, full, _, err := registry.DecodeValue(val)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var u unit
+		if err := json.Unmarshal(full, &u); err != nil {
+			t.Fatal(err)
+		}
+		id := uint64(binary.BigEndian.Uint32(k[1:]))
+		units[id] = u
+		if u.Parent != nil {
+			kids[*u.Parent] = append(kids[*u.Parent], id)
+		}
+		return true
+	})
+	v.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	validAt := func(id uint64, day string) bool { un := units[id]; return un.Valid == nil || un.Valid.Contains(day) }
+	dayBefore := func(d string) string {
+		x, err := time.Parse(time.DateOnly, d[:10])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x.AddDate(0, 0, -1).Format(time.DateOnly)
+	}
+	type treeAns struct {
+		Unit struct {
+			ReshID uint64 `json:"reshId"`
+			Active bool   `json:"active"`
+			AtTime string `json:"atTime"`
+		} `json:"unit"`
+		Ancestors []struct {
+			ReshID uint64 `json:"reshId"`
+		} `json:"ancestors"`
+		Children []struct {
+			ReshID uint64 `json:"reshId"`
+			Active bool   `json:"active"`
+			AtTime string `json:"atTime"`
+		} `json:"children"`
+	}
+	// Every unit with children: on the day before its last child starts and
+	// on that day, the tree holds exactly the children and ancestors valid
+	// then; the unit itself is there from its first day and absent the day
+	// before.
+	checked, partial, present := 0, 0, 0
+	for id, cs := range kids {
+		un := units[id]
+		if un.Valid == nil {
+			continue
+		}
+		last := ""
+		for _, c := range cs {
+			if f := units[c].Valid.From; f > last {
+				last = f
+			}
+		}
+		for _, day := range []string{dayBefore(last), last[:10]} {
+			var want []uint64
+			for _, c := range cs {
+				if validAt(c, day) {
+					want = append(want, c)
+				}
+			}
+			var tr treeAns
+			st := getJSON(t, api+"/v1/resh/"+u(id)+"?children=true&ancestors=true&atTime="+day, &tr)
+			if !validAt(id, day) {
+				if st != 404 {
+					t.Fatalf("unit %d at %s (period %+v): %d, want 404", id, day, *un.Valid, st)
+				}
+				continue
+			}
+			if st != 200 || tr.Unit.ReshID != id || !tr.Unit.Active || tr.Unit.AtTime != day+"T00:00:00Z" {
+				t.Fatalf("unit %d at %s: %d %+v", id, day, st, tr.Unit)
+			}
+			var got []uint64
+			for _, c := range tr.Children {
+				got = append(got, c.ReshID)
+				if !c.Active || c.AtTime != day+"T00:00:00Z" {
+					t.Fatalf("child %d at %s: %+v", c.ReshID, day, c)
+				}
+			}
+			sort.Slice(got, func(i, j int) bool { return got[i] < got[j] })
+			sort.Slice(want, func(i, j int) bool { return want[i] < want[j] })
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("children of %d at %s: %v, want %v (of %v)", id, day, got, want, cs)
+			}
+			if len(want) < len(cs) {
+				partial++
+			}
+			if len(want) > 0 {
+				present++
+			}
+			// Ancestors: exactly those on the path that existed at the instant, root first.
+			var path []uint64
+			for p := units[id].Parent; p != nil; p = units[*p].Parent {
+				if validAt(*p, day) {
+					path = append([]uint64{*p}, path...)
+				}
+			}
+			var anc []uint64
+			for _, a := range tr.Ancestors {
+				anc = append(anc, a.ReshID)
+			}
+			if fmt.Sprint(anc) != fmt.Sprint(path) {
+				t.Fatalf("ancestors of %d at %s: %v, want %v", id, day, anc, path)
+			}
+			checked++
+		}
+		// The unit alone: present from its first day, absent the day before.
+		from := un.Valid.From[:10]
+		if r := do(t, "GET", api+"/v1/resh/"+u(id)+"?atTime="+from, "", ""); r.status != 200 {
+			t.Fatalf("unit %d on its first day %s: %d", id, from, r.status)
+		}
+		if r := do(t, "GET", api+"/v1/resh/"+u(id)+"?atTime="+dayBefore(from), "", ""); r.status != 404 {
+			t.Fatalf("unit %d the day before its first %s: %d", id, from, r.status)
+		}
+	}
+	if checked == 0 || partial == 0 || present == 0 {
+		t.Fatalf("%d trees checked, %d with a child absent at the instant, %d with a child present: the preset lacks the cases",
+			checked, partial, present)
+	}
+	// A closed unit: served as stored without atTime, absent after its end.
+	closed := 0
+	var anyID uint64
+	for id, un := range units {
+		anyID = id
+		if un.Valid == nil || un.Valid.To == nil || *un.Valid.To == "" {
+			continue
+		}
+		closed++
+		after, _ := time.Parse(time.DateOnly, (*un.Valid.To)[:10])
+		if r := do(t, "GET", api+"/v1/resh/"+u(id), "", ""); r.status != 200 {
+			t.Fatalf("closed unit %d without atTime: %d", id, r.status)
+		}
+		if r := do(t, "GET", api+"/v1/resh/"+u(id)+"?atTime="+after.AddDate(0, 0, 1).Format(time.DateOnly), "", ""); r.status != 404 {
+			t.Fatalf("closed unit %d after its end: %d", id, r.status)
+		}
+	}
+	for _, bad := range []string{"yesterday", "2026-13-01", "2026-01-05T25:00:00Z"} {
+		if r := do(t, "GET", api+"/v1/resh/"+u(anyID)+"?children=true&atTime="+bad, "", ""); r.status != 400 {
+			t.Fatalf("atTime=%s: %d, want 400", bad, r.status)
+		}
+	}
+	t.Logf("%d trees checked at an instant (%d with a child absent, %d with one present), %d closed units", checked, partial, present, closed)
 }

@@ -265,6 +265,7 @@ func TestRegistersInDepth(t *testing.T) {
 	})
 
 	t.Run("personnel-history", func(t *testing.T) { personnelHistoryE2E(t, m, api, id.hpr) })
+	t.Run("resh-at-time", func(t *testing.T) { reshAtTimeE2E(t, m, api) })
 
 	t.Run("bulk", func(t *testing.T) {
 		body := `{"nins":["` + id.gpPatient + `","01810050059","` + unknownNIN + `",7]}`

@@ -84,10 +84,19 @@ func (s *Server) subunits(ctx *fasthttp.RequestCtx, idb []byte) int {
 	})
 }
 
-// reshTree answers GET /v1/resh/{id}?children=true&ancestors=true.
-func (s *Server) reshTree(ctx *fasthttp.RequestCtx, id uint64, children, ancestors bool) int {
+// reshTree answers GET /v1/resh/{id}?children=true&ancestors=true[&atTime=].
+func (s *Server) reshTree(ctx *fasthttp.RequestCtx, id uint64, children, ancestors bool, at query.At) int {
 	return s.withView(ctx, func(v registry.View) int {
-		out, err := s.q.ReshTree(v, id, children, ancestors)
+		out, err := s.q.ReshTree(v, id, children, ancestors, at)
+		return writeAnswer(ctx, out, err)
+	})
+}
+
+// reshAt answers GET /v1/resh/{id}?atTime= (query.Engine.ReshUnitAt): the
+// unit as of the instant, 404 when it did not exist then.
+func (s *Server) reshAt(ctx *fasthttp.RequestCtx, id uint64, at query.At) int {
+	return s.withView(ctx, func(v registry.View) int {
+		out, err := s.q.ReshUnitAt(v, id, at)
 		return writeAnswer(ctx, out, err)
 	})
 }

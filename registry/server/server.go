@@ -245,8 +245,16 @@ func (s *Server) getSerial(ctx *fasthttp.RequestCtx, idb []byte, t registry.IDTy
 		if !ok2 {
 			return 400
 		}
+		// ?atTime: the unit (and tree) of that instant; a cold path.
+		at := query.ParseAt(ctx.QueryArgs().Peek("atTime"))
+		if at.Bad {
+			return writeError(ctx, query.ErrBadAtTime)
+		}
 		if children || ancestors {
-			return s.reshTree(ctx, id, children, ancestors)
+			return s.reshTree(ctx, id, children, ancestors, at)
+		}
+		if at.Given {
+			return s.reshAt(ctx, id, at)
 		}
 	}
 	sc := scratchPool.Get().(*scratch)
