@@ -33,6 +33,7 @@ var EventRegisters = []EventRegister{
 	{"communication-parties", 'A', []Register{RegParty, RegCertificates}},
 	{"personnel", 'H', []Register{RegPersonnel}},
 	{"gp", 'G', []Register{RegGPContract, RegGPPatient}},
+	{"resh", 'R', []Register{RegResh}},
 }
 
 // EventRegisterOf returns the feed a primary key family belongs to.

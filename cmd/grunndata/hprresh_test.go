@@ -4,12 +4,14 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/grunndata/grunndata/loader/loadertest"
 	"github.com/grunndata/grunndata/registry"
 )
 
@@ -355,4 +357,104 @@ func reshAtTimeE2E(t *testing.T, m *Main, api string) {
 		}
 	}
 	t.Logf("%d trees checked at an instant (%d with a child absent, %d with one present), %d closed units", checked, partial, present, closed)
+}
+
+// TestHistoryChangeFeeds (issue 15 item 6): a second bulk load in which one
+// HPR person's authorisation ends, another gets an authorisation added and
+// a RESH unit closes: each is exactly one upsert event in its feed (the
+// personnel and resh feeds), whose entity holds the new history.
+func TestHistoryChangeFeeds(t *testing.T) {
+	data, src := loadertest.Snapshot(t)
+	m := MustRunMain(t, data, nil)
+	api := "http://" + m.APIAddr()
+	feed := func(reg string) (feedPage, response) {
+		r := do(t, "GET", api+"/v1/events/"+reg+"?after=0&limit=1000", "", "")
+		var p feedPage
+		json.Unmarshal(r.body, &p)
+		return p, r
+	}
+	if p, r := feed("resh"); r.status != 200 || p.LastSeq != 0 {
+		t.Fatalf("first load: the resh feed starts empty: %d %s", r.status, r.body)
+	}
+
+	// Edit the bytes of the generated lines (the feed compares stored bytes).
+	hpr := strings.Split(strings.TrimSpace(string(gunzip(t, filepath.Join(src, "hpr.jsonl.gz")))), "\n")
+	var endedHPR, addedHPR int64
+	for i, line := range hpr {
+		var rec struct {
+			HPR       int64 `json:"hprNumber"`
+			Approvals []struct {
+				ID int64 `json:"id"`
+			} `json:"approvals"`
+		}
+		json.Unmarshal([]byte(line), &rec)
+		if len(rec.Approvals) != 1 || !strings.Contains(line, `"to":null},"ended":false`) {
+			continue
+		}
+		switch {
+		case endedHPR == 0:
+			// The authorisation ends on 2026-10-31.
+			hpr[i] = strings.Replace(line, `"to":null},"ended":false`, `"to":"2026-10-31"},"ended":true`, 1)
+			endedHPR = rec.HPR
+		case addedHPR == 0:
+			// A second authorisation (helsesekretær) from 2026-09-01.
+			add := `,{"id":` + itoa64(rec.Approvals[0].ID+1) + `,"profession":{"oid":9060,"code":"HS","text":"Helsesekretær"},` +
+				`"authorization":{"oid":7704,"code":"1","text":"Autorisasjon"},"valid":{"from":"2026-09-01","to":null},"ended":false,` +
+				`"specialities":[],"requisitionRights":[],"additionalCompetences":[],"suspensions":[]}]}`
+			hpr[i] = strings.TrimSuffix(line, "]}") + add
+			addedHPR = rec.HPR
+		}
+	}
+	if endedHPR == 0 || addedHPR == 0 {
+		t.Fatal("no HPR person with one open authorisation to edit")
+	}
+	gzipTo(t, filepath.Join(src, "hpr.jsonl.gz"), []byte(strings.Join(hpr, "\n")+"\n"))
+	resh := strings.Split(strings.TrimSpace(string(gunzip(t, filepath.Join(src, "resh.jsonl.gz")))), "\n")
+	var closedResh int64
+	for i := len(resh) - 1; i >= 0; i-- {
+		if strings.Contains(resh[i], `"to":null},"active":true`) {
+			var u struct {
+				ID int64 `json:"reshId"`
+			}
+			json.Unmarshal([]byte(resh[i]), &u)
+			resh[i] = strings.Replace(resh[i], `"to":null},"active":true`, `"to":"2026-10-31"},"active":false`, 1)
+			closedResh = u.ID
+			break
+		}
+	}
+	gzipTo(t, filepath.Join(src, "resh.jsonl.gz"), []byte(strings.Join(resh, "\n")+"\n"))
+	loadertest.Load(t, src, data)
+	waitFor(t, func() bool { return m.Store().Active().ID() == "000002" })
+
+	p, r := feed("personnel")
+	if r.status != 200 || p.LastSeq != 2 || len(p.Items) != 2 {
+		t.Fatalf("personnel feed: want one event per person changed: %.1000s", r.body)
+	}
+	for _, it := range p.Items {
+		switch string(it.ID) {
+		case itoa64(endedHPR):
+			if it.Type != "upsert" || !strings.Contains(string(it.Entity), `"to":"2026-10-31"},"ended":true`) {
+				t.Fatalf("ended authorisation: %s", it.Entity)
+			}
+		case itoa64(addedHPR):
+			if it.Type != "upsert" || !strings.Contains(string(it.Entity), `"code":"HS"`) {
+				t.Fatalf("added authorisation: %s", it.Entity)
+			}
+		default:
+			t.Fatalf("event for %s, which did not change", it.ID)
+		}
+	}
+	p, r = feed("resh")
+	if r.status != 200 || p.LastSeq != 1 || len(p.Items) != 1 || string(p.Items[0].ID) != itoa64(closedResh) ||
+		p.Items[0].Type != "upsert" || !strings.Contains(string(p.Items[0].Entity), `"to":"2026-10-31"},"active":false`) {
+		t.Fatalf("resh feed: want the closed unit once: %.1000s", r.body)
+	}
+	// The history of the instant before and after: the closed unit exists on
+	// its last day and not the day after.
+	if r := do(t, "GET", api+"/v1/resh/"+itoa64(closedResh)+"?atTime=2026-10-31", "", ""); r.status != 200 {
+		t.Fatalf("closed unit on its last day: %d", r.status)
+	}
+	if r := do(t, "GET", api+"/v1/resh/"+itoa64(closedResh)+"?atTime=2026-11-01", "", ""); r.status != 404 {
+		t.Fatalf("closed unit the day after: %d", r.status)
+	}
 }

@@ -21,6 +21,7 @@ var eventScopes = map[string]auth.Scope{
 	"communication-parties": auth.ScopeOrganisationRead,
 	"personnel":             auth.ScopePersonnelRead,
 	"gp":                    auth.ScopeGPRead | auth.ScopePersonFeed,
+	"resh":                  auth.ScopeOrganisationRead,
 }
 
 // eventForbidden are the 403 bodies of the feeds.
@@ -41,7 +42,7 @@ func (s *Server) events(ctx *fasthttp.RequestCtx, c call) int {
 	er, ok := registry.LookupEventRegister(string(c.id))
 	if !ok {
 		writeProblem(ctx, 404, problemBody(404, CodeNotFound, "No such feed",
-			"feeds: persons, organisations, communication-parties, personnel, gp", "", "register"))
+			"feeds: persons, organisations, communication-parties, personnel, gp, resh", "", "register"))
 		return 404
 	}
 	if need := eventScopes[er.Name]; c.p.Scopes&need != need {
