@@ -89,6 +89,14 @@ func (r *run) diffFamily(prev *index.Snapshot, er registry.EventRegister, fam re
 		*last++
 		return r.b.Add(registry.EventKey(er.Code, *last), registry.AppendEventValue(nil, typ, key))
 	}
+	// A changed HPR record or RESH unit carries what changed, in the terms
+	// of its history (registry.EventChangesOf): an authorisation ended is
+	// one event saying so.
+	emitChanged := func(key, oldVal, newVal []byte) error {
+		*last++
+		return r.b.Add(registry.EventKey(er.Code, *last),
+			registry.AppendEventValueChanges(nil, registry.EventUpsert, key, registry.EventChangesOf(fam, oldVal, newVal)))
+	}
 	counts := func(k, v []byte) bool { return fam != registry.RegPerson || registry.IsCurrentPerson(k, v) }
 	ok1, ok2 := oi.First(), ni.First()
 	for ok1 || ok2 {
@@ -109,7 +117,7 @@ func (r *run) diffFamily(prev *index.Snapshot, er registry.EventRegister, fam re
 			ok2 = ni.Next()
 		default:
 			if !bytes.Equal(oi.Value(), ni.Value()) && counts(ni.Key(), ni.Value()) {
-				if err := emit(registry.EventUpsert, ni.Key()); err != nil {
+				if err := emitChanged(ni.Key(), oi.Value(), ni.Value()); err != nil {
 					return err
 				}
 			}

@@ -75,12 +75,43 @@ func AppendEventValue(dst []byte, typ byte, primary []byte) []byte {
 	return append(dst, primary...)
 }
 
+// An event of a register with history (HPR, RESH: serial keys of a fixed
+// length) may carry its changes (EventChangesOf, a JSON array) after the
+// primary key: version, type, primary key, changes.
+const serialKeyLen = 5
+
+func carriesChanges(primary []byte) bool {
+	return len(primary) >= serialKeyLen && (Register(primary[0]) == RegPersonnel || Register(primary[0]) == RegResh)
+}
+
+// AppendEventValueChanges encodes an event with its changes (nil: none);
+// only HPR and RESH events carry changes.
+func AppendEventValueChanges(dst []byte, typ byte, primary, changes []byte) []byte {
+	dst = AppendEventValue(dst, typ, primary)
+	if len(changes) > 0 && len(primary) == serialKeyLen && carriesChanges(primary) {
+		dst = append(dst, changes...)
+	}
+	return dst
+}
+
 // DecodeEventValue splits an event value.
 func DecodeEventValue(v []byte) (typ byte, primary []byte, ok bool) {
 	if len(v) < 3 || v[0] != ValueVersion {
 		return 0, nil, false
 	}
-	return v[1], v[2:], true
+	p := v[2:]
+	if carriesChanges(p) {
+		p = p[:serialKeyLen]
+	}
+	return v[1], p, true
+}
+
+// EventValueChanges returns the changes an event value carries (nil: none).
+func EventValueChanges(v []byte) []byte {
+	if len(v) < 3 || v[0] != ValueVersion || !carriesChanges(v[2:]) || len(v) == 2+serialKeyLen {
+		return nil
+	}
+	return v[2+serialKeyLen:]
 }
 
 // EventRange encodes and decodes a register's retained range: events

@@ -379,7 +379,7 @@ func TestHistoryChangeFeeds(t *testing.T) {
 
 	// Edit the bytes of the generated lines (the feed compares stored bytes).
 	hpr := strings.Split(strings.TrimSpace(string(gunzip(t, filepath.Join(src, "hpr.jsonl.gz")))), "\n")
-	var endedHPR, addedHPR int64
+	var endedHPR, addedHPR, addedID int64
 	for i, line := range hpr {
 		var rec struct {
 			HPR       int64 `json:"hprNumber"`
@@ -402,7 +402,7 @@ func TestHistoryChangeFeeds(t *testing.T) {
 				`"authorization":{"oid":7704,"code":"1","text":"Autorisasjon"},"valid":{"from":"2026-09-01","to":null},"ended":false,` +
 				`"specialities":[],"requisitionRights":[],"additionalCompetences":[],"suspensions":[]}]}`
 			hpr[i] = strings.TrimSuffix(line, "]}") + add
-			addedHPR = rec.HPR
+			addedHPR, addedID = rec.HPR, rec.Approvals[0].ID+1
 		}
 	}
 	if endedHPR == 0 || addedHPR == 0 {
@@ -448,6 +448,40 @@ func TestHistoryChangeFeeds(t *testing.T) {
 	if r.status != 200 || p.LastSeq != 1 || len(p.Items) != 1 || string(p.Items[0].ID) != itoa64(closedResh) ||
 		p.Items[0].Type != "upsert" || !strings.Contains(string(p.Items[0].Entity), `"to":"2026-10-31"},"active":false`) {
 		t.Fatalf("resh feed: want the closed unit once: %.1000s", r.body)
+	}
+	// Each event says what changed, in the terms of the history.
+	changes := func(reg string) map[string]string {
+		r := do(t, "GET", api+"/v1/events/"+reg+"?after=0&limit=1000", "", "")
+		var p struct {
+			Items []struct {
+				ID      json.RawMessage `json:"id"`
+				Changes []struct {
+					Kind       string `json:"kind"`
+					ApprovalID int64  `json:"approvalId"`
+					Change     string `json:"change"`
+				} `json:"changes"`
+			} `json:"items"`
+		}
+		json.Unmarshal(r.body, &p)
+		out := map[string]string{}
+		for _, it := range p.Items {
+			var s []string
+			for _, c := range it.Changes {
+				s = append(s, c.Kind+" "+itoa64(c.ApprovalID)+" "+c.Change)
+			}
+			out[string(it.ID)] = strings.Join(s, "; ")
+		}
+		return out
+	}
+	hc := changes("personnel")
+	if got := hc[itoa64(endedHPR)]; !strings.HasSuffix(got, " ended") || strings.Contains(got, ";") {
+		t.Fatalf("changes of the ended authorisation: %q", got)
+	}
+	if got, want := hc[itoa64(addedHPR)], "authorisation "+itoa64(addedID)+" added"; got != want {
+		t.Fatalf("changes of the added authorisation: %q, want %q", got, want)
+	}
+	if got := changes("resh")[itoa64(closedResh)]; got != "validity 0 ended" {
+		t.Fatalf("changes of the closed unit: %q", got)
 	}
 	// The history of the instant before and after: the closed unit exists on
 	// its last day and not the day after.

@@ -93,6 +93,10 @@ func (e *Engine) Events(v registry.View, er registry.EventRegister, after uint64
 				entity = full
 				out = append(out, `,"type":"upsert","entity":`...)
 				out = append(out, body...)
+				if ch := registry.EventValueChanges(ev); ch != nil {
+					out = append(out, `,"changes":`...)
+					out = append(out, ch...)
+				}
 				out = append(out, '}')
 			}
 		}
