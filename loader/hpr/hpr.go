@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/grunndata/grunndata/loader/jsonl"
+	"github.com/grunndata/grunndata/registry"
 )
 
 // Record is one HPR person.
@@ -30,6 +31,19 @@ type Record struct {
 	Err     error
 }
 
+// item is a speciality, requisition right or additional competence: its
+// type and the period fields the point-in-time rules and the history read
+// (registry.PersonnelAt, registry.PersonnelHistory), typed so that a record
+// whose periods or codes have the wrong shape is a reject at load, never a
+// stored record those rules cannot read.
+type item struct {
+	Type struct {
+		Code string `json:"code"`
+	} `json:"type"`
+	Valid       registry.Period   `json:"valid"`
+	Suspensions []registry.Period `json:"suspensions"`
+}
+
 type fields struct {
 	HPRNumber  *int64  `json:"hprNumber"`
 	NIN        *string `json:"nin"`
@@ -39,11 +53,15 @@ type fields struct {
 		Profession struct {
 			Code string `json:"code"`
 		} `json:"profession"`
-		Specialities []struct {
-			Type struct {
-				Code string `json:"code"`
-			} `json:"type"`
-		} `json:"specialities"`
+		Authorization struct {
+			Code string `json:"code"`
+		} `json:"authorization"`
+		Valid                 registry.Period   `json:"valid"`
+		Ended                 bool              `json:"ended"`
+		Suspensions           []registry.Period `json:"suspensions"`
+		Specialities          []item            `json:"specialities"`
+		RequisitionRights     []item            `json:"requisitionRights"`
+		AdditionalCompetences []item            `json:"additionalCompetences"`
 	} `json:"approvals"`
 }
 

@@ -71,6 +71,13 @@ func TestReadShapeErrors(t *testing.T) {
 		{name: "invalid UTF-8", line: "{\"hprNumber\":1,\"givenName\":\"A\xff\",\"familyName\":\"B\",\"approvals\":[]}", err: jsonl.ErrInvalidUTF8},
 		{name: "bad escape", line: `{"hprNumber":1,"givenName":"\q","familyName":"B","approvals":[]}`, errText: "escape"},
 		{name: "wrong type", line: `{"hprNumber":"1","givenName":"A","familyName":"B","approvals":[]}`, errText: "hprNumber"},
+		// Periods and codes the point-in-time rules and the history could
+		// not read are rejects, never stored records.
+		{name: "approval valid not a period", line: `{"hprNumber":1,"givenName":"A","familyName":"B","approvals":[{"valid":"2020"}]}`, errText: "Period"},
+		{name: "authorization a string", line: `{"hprNumber":1,"givenName":"A","familyName":"B","approvals":[{"authorization":"1"}]}`, errText: "authorization"},
+		{name: "suspension end a number", line: `{"hprNumber":1,"givenName":"A","familyName":"B","approvals":[{"suspensions":[{"from":"2020-01-01","to":1}]}]}`, errText: "to"},
+		{name: "speciality period an array", line: `{"hprNumber":1,"givenName":"A","familyName":"B","approvals":[{"specialities":[{"valid":[]}]}]}`, errText: "Period"},
+		{name: "requisition suspensions an object", line: `{"hprNumber":1,"givenName":"A","familyName":"B","approvals":[{"requisitionRights":[{"suspensions":{}}]}]}`, errText: "suspensions"},
 		{name: "no hprNumber", line: `{"givenName":"A","familyName":"B","approvals":[]}`, missing: "hprNumber"},
 		{name: "no familyName", line: `{"hprNumber":1,"givenName":"A","approvals":[]}`, missing: "familyName"},
 		{name: "no givenName", line: `{"hprNumber":1,"familyName":"B","approvals":[]}`, missing: "givenName"},

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/grunndata/grunndata/loader/jsonl"
+	"github.com/grunndata/grunndata/registry"
 )
 
 // Record is one RESH unit.
@@ -37,6 +38,9 @@ type fields struct {
 	Level        json.RawMessage   `json:"level"`
 	Active       *bool             `json:"active"`
 	Services     []json.RawMessage `json:"services"`
+	// Valid is typed so that a period of the wrong shape is a reject at
+	// load, never a stored unit ?atTime cannot read (registry.ReshAt).
+	Valid *registry.Period `json:"valid"`
 }
 
 // Read calls fn for each line of r.

@@ -62,6 +62,9 @@ func TestReadShapeErrors(t *testing.T) {
 		{name: "invalid UTF-8", line: "{\"reshId\":1,\"name\":\"\xc3\",\"level\":{\"code\":\"1\"}}", err: jsonl.ErrInvalidUTF8},
 		{name: "trailing data", line: `{"reshId":1,"name":"A","level":{"code":"1"}} {}`, errText: "invalid character"},
 		{name: "wrong type", line: `{"reshId":1,"name":"A","level":{"code":"1"},"active":"yes"}`, errText: "active"},
+		// A period ?atTime could not read is a reject, never a stored unit.
+		{name: "valid not a period", line: `{"reshId":1,"name":"A","level":{"code":"1"},"valid":"2020-01-01"}`, errText: "Period"},
+		{name: "valid.to not a string", line: `{"reshId":1,"name":"A","level":{"code":"1"},"valid":{"from":"2020-01-01","to":20}}`, errText: "to"},
 		{name: "no reshId", line: `{"name":"A","level":{"code":"1"}}`, missing: "reshId"},
 		{name: "no name", line: `{"reshId":1,"level":{"code":"1"}}`, missing: "name"},
 		{name: "level null", line: `{"reshId":1,"name":"A","level":null}`, missing: "level"},
