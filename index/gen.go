@@ -41,6 +41,7 @@ type Gen struct {
 	closeErr     error
 	closed       chan struct{}
 	log          *slog.Logger
+	resident     bool // its data was read into a block cache of its own
 
 	// Set under Store.mu.
 	activatedAt, deactivatedAt time.Time
@@ -268,8 +269,10 @@ func prefixUpper(p []byte) []byte {
 // type).
 type GenMetrics struct {
 	// BlockCacheHits and BlockCacheMisses count block cache lookups;
-	// BlockCacheBytes is the cache's size.
+	// BlockCacheBytes is the bytes the cache holds (the generation's own
+	// cache when Resident, else the cache all generations share).
 	BlockCacheHits, BlockCacheMisses, BlockCacheBytes int64
+	Resident                                          bool
 	// DiskBytes is the generation's disk space.
 	DiskBytes uint64
 	// ReadAmp is the read amplification (sublevels of L0 plus non-empty
@@ -280,6 +283,6 @@ type GenMetrics struct {
 // Metrics returns the generation's storage figures.
 func (g *Gen) Metrics() GenMetrics {
 	m := g.db.Metrics()
-	return GenMetrics{BlockCacheHits: m.BlockCache.Hits, BlockCacheMisses: m.BlockCache.Misses, BlockCacheBytes: m.BlockCache.Size,
+	return GenMetrics{BlockCacheHits: m.BlockCache.Hits, BlockCacheMisses: m.BlockCache.Misses, BlockCacheBytes: m.BlockCache.Size, Resident: g.resident,
 		DiskBytes: m.DiskSpaceUsage(), ReadAmp: m.ReadAmp()}
 }

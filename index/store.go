@@ -39,6 +39,16 @@ type Config struct {
 	DrainTimeout time.Duration
 	// Logger receives activation and error logs; nil discards.
 	Logger *slog.Logger
+	// Resident says which generations keep all their data in memory
+	// (ResidentAuto, ResidentOn, ResidentOff; see resident.go). A resident
+	// generation has a block cache of its own, filled before the swap;
+	// the others share BlockCacheBytes.
+	Resident string
+	// ResidentMarginBytes is the memory ResidentAuto leaves to everything
+	// else (the answer cache, the runtime, the OS).
+	ResidentMarginBytes int64
+	// MemAvailable, when set, replaces the kernel's MemAvailable (tests).
+	MemAvailable func() (int64, bool)
 }
 
 // DefaultConfig returns the defaults for dir.
@@ -49,6 +59,8 @@ func DefaultConfig(dir string) Config {
 		VerifyChecksumBytes: 1 << 30,
 		KeepStats:           8,
 		DrainTimeout:        30 * time.Second,
+		Resident:            ResidentAuto,
+		ResidentMarginBytes: 2 << 30,
 	}
 }
 
@@ -113,6 +125,18 @@ func Open(cfg Config) (*Store, error) {
 	}
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = def.DrainTimeout
+	}
+	if cfg.Resident == "" {
+		cfg.Resident = def.Resident
+	}
+	if !ValidResident(cfg.Resident) {
+		return nil, fmt.Errorf("resident mode %q: want auto, on or off", cfg.Resident)
+	}
+	if cfg.ResidentMarginBytes <= 0 {
+		cfg.ResidentMarginBytes = def.ResidentMarginBytes
+	}
+	if cfg.MemAvailable == nil {
+		cfg.MemAvailable = memAvailable
 	}
 	if err := os.MkdirAll(SnapshotsDir(cfg.Dir), 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
@@ -393,8 +417,14 @@ type ActivationReport struct {
 	At         time.Time
 	FullVerify bool
 	Warmed     int
+	// Resident: the generation's data was read into a block cache of its
+	// own before the swap (Fill), ResidentBytes of it; ResidentNeed is
+	// the estimate it was sized by. NotResident says why not.
+	Resident                    bool
+	ResidentNeed, ResidentBytes int64
+	NotResident                 string
 	// Phases, in order.
-	Verify, Open, Warm, Write, Swap time.Duration
+	Verify, Open, Fill, Warm, Write, Swap time.Duration
 	// OldDrained is the time from the swap until the previous generation's
 	// last reader released it, OldClosed until its Pebble DB was closed;
 	// both 0 until then (see Store.LastActivation).
@@ -529,14 +559,23 @@ func (s *Store) activateLocked(id, expect string, opts ActivateOptions) (Activat
 		return rep, err
 	}
 	start = time.Now()
+	gdir := filepath.Join(SnapshotsDir(s.cfg.Dir), id)
+	cache := s.cache
+	rep.ResidentNeed, rep.Resident, rep.NotResident = s.residentPlan(gdir)
+	if rep.Resident {
+		cache = pebble.NewCache(rep.ResidentNeed + rep.ResidentNeed/4)
+	}
 	var g *Gen
 	for wait := 10 * time.Millisecond; ; wait *= 2 {
-		g, err = openGen(filepath.Join(SnapshotsDir(s.cfg.Dir), id), s.cache, s.log)
+		g, err = openGen(gdir, cache, s.log)
 		if err == nil || !lockBusy(err) || time.Since(start) > 5*time.Second {
 			break
 		}
 		// Another process has it open for a moment (`snapshots verify`).
 		time.Sleep(wait)
+	}
+	if rep.Resident {
+		cache.Unref() // the DB holds its own reference: the cache goes with it
 	}
 	if err != nil {
 		var ve *VerifyError
@@ -552,6 +591,16 @@ func (s *Store) activateLocked(id, expect string, opts ActivateOptions) (Activat
 	s.mu.open[id] = g
 	s.mu.Unlock()
 	rep.Open = time.Since(start)
+	if rep.Resident {
+		start = time.Now()
+		if _, err := g.fill(); err != nil {
+			g.retire()
+			return rep, refuse(id, "read into memory: %v", err)
+		}
+		rep.Fill = time.Since(start)
+		rep.ResidentBytes = g.db.Metrics().BlockCache.Size
+		g.resident = true
+	}
 
 	if opts.Warm != nil {
 		start = time.Now()
@@ -619,7 +668,11 @@ func (s *Store) logActivation(r ActivationReport) {
 	ms := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 	attrs := []any{"generation", r.Generation, "previous", r.Previous, "rollback", r.Rollback,
 		"verify_ms", ms(r.Verify), "full_verify", r.FullVerify, "open_ms", ms(r.Open),
+		"resident", r.Resident, "resident_mib", r.ResidentBytes >> 20, "fill_ms", ms(r.Fill),
 		"warm_ms", ms(r.Warm), "warmed_keys", r.Warmed, "write_ms", ms(r.Write), "swap_ms", ms(r.Swap)}
+	if r.NotResident != "" {
+		attrs = append(attrs, "not_resident", r.NotResident)
+	}
 	if r.Previous != "" {
 		attrs = append(attrs, "old_drained_ms", ms(r.OldDrained), "old_closed_ms", ms(r.OldClosed))
 	}

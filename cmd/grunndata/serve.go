@@ -269,8 +269,8 @@ func (m *Main) status() ops.StoreStatus {
 	}
 	if a, ok := m.store.LastActivation(); ok {
 		st.LastActivation = &ops.ActivationStatus{Generation: a.Generation, Previous: a.Previous, Rollback: a.Rollback,
-			At: a.At.UTC(), WarmedKeys: a.Warmed, Phases: map[string]float64{
-				"verify": a.Verify.Seconds(), "open": a.Open.Seconds(), "warm": a.Warm.Seconds(), "write": a.Write.Seconds(),
+			At: a.At.UTC(), WarmedKeys: a.Warmed, Resident: a.Resident, ResidentBytes: a.ResidentBytes, Phases: map[string]float64{
+				"verify": a.Verify.Seconds(), "open": a.Open.Seconds(), "fill": a.Fill.Seconds(), "warm": a.Warm.Seconds(), "write": a.Write.Seconds(),
 				"swap": a.Swap.Seconds(), "old_drained": a.OldDrained.Seconds(), "old_closed": a.OldClosed.Seconds()}}
 	}
 	g, err := m.store.AcquireGen()
@@ -346,6 +346,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&cfg.Warm, "warm", cfg.Warm, "before each swap, read the `N` most requested keys from the new generation into the cache")
 	fs.IntVar(&cfg.WarmWorkers, "warm-workers", cfg.WarmWorkers, "goroutines reading the warm-up keys")
 	fs.IntVar(&cfg.Cache.TrackSampleEvery, "warm-sample", 64, "count one request in `N` towards the most requested keys (with --warm)")
+	fs.StringVar(&cfg.Index.Resident, "resident", cfg.Index.Resident, "keep each active generation's data in memory, read before the swap: auto (when it fits in available memory less --resident-margin-mb), on, off (share --block-cache-mb)")
+	marginMB := fs.Int64("resident-margin-mb", cfg.Index.ResidentMarginBytes>>20, "memory --resident=auto leaves to everything else, in MiB")
 	verifyMB := fs.Int64("verify-checksum-mb", cfg.Index.VerifyChecksumBytes>>20, "checksum every file of generations up to this many MiB before activating them (larger: sizes only)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "serve HTTPS with this certificate `FILE`")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key `FILE` for --tls-cert")
@@ -361,6 +363,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cfg.Cache.MaxBytes = *cacheMB << 20
 	cfg.Cache.NumCounters = 0
 	cfg.Index.BlockCacheBytes = *blockMB << 20
+	cfg.Index.ResidentMarginBytes = *marginMB << 20
+	if !index.ValidResident(cfg.Index.Resident) {
+		fmt.Fprintf(stderr, "grunndata serve: --resident %q: want auto, on or off\n", cfg.Index.Resident)
+		return 2
+	}
 	cfg.Index.VerifyChecksumBytes = *verifyMB << 20
 	if *verifyMB == 0 {
 		cfg.Index.VerifyChecksumBytes = -1

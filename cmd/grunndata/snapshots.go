@@ -466,7 +466,8 @@ func (a snapshotAdmin) Rollback() (ops.ActivationInfo, error) {
 func activationInfo(r index.ActivationReport, start time.Time) ops.ActivationInfo {
 	ms := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 	return ops.ActivationInfo{Generation: r.Generation, Previous: r.Previous, Rollback: r.Rollback, NoOp: r.NoOp,
-		FullVerify: r.FullVerify, WarmedKeys: r.Warmed, VerifyMS: ms(r.Verify), OpenMS: ms(r.Open), WarmMS: ms(r.Warm),
+		FullVerify: r.FullVerify, WarmedKeys: r.Warmed, Resident: r.Resident, ResidentBytes: r.ResidentBytes, NotResident: r.NotResident,
+		VerifyMS: ms(r.Verify), OpenMS: ms(r.Open), FillMS: ms(r.Fill), WarmMS: ms(r.Warm),
 		WriteMS: ms(r.Write), SwapMS: ms(r.Swap), TotalMS: ms(time.Since(start))}
 }
 

@@ -61,7 +61,10 @@ type ActivationStatus struct {
 	Rollback   bool      `json:"rollback"`
 	At         time.Time `json:"at"`
 	WarmedKeys int       `json:"warmedKeys"`
-	// Phase durations: verify, open, warm, write, swap, old_drained,
+	// Resident and ResidentBytes: as in ActivationInfo.
+	Resident      bool  `json:"resident"`
+	ResidentBytes int64 `json:"residentBytes"`
+	// Phase durations: verify, open, fill, warm, write, swap, old_drained,
 	// old_closed (the old ones measured from the swap; 0 until they happen).
 	Phases map[string]float64 `json:"phasesSeconds"`
 }
@@ -136,17 +139,23 @@ type RegisterCounts struct {
 // ActivationInfo is the answer to an activation or rollback. Durations are
 // in milliseconds.
 type ActivationInfo struct {
-	Generation string  `json:"generation"`
-	Previous   string  `json:"previous,omitempty"`
-	Rollback   bool    `json:"rollback"`
-	NoOp       bool    `json:"noOp,omitempty"`
-	FullVerify bool    `json:"fullVerify"`
-	WarmedKeys int     `json:"warmedKeys"`
-	VerifyMS   float64 `json:"verifyMs"`
-	OpenMS     float64 `json:"openMs"`
-	WarmMS     float64 `json:"warmMs"`
-	WriteMS    float64 `json:"writeMs"`
-	SwapMS     float64 `json:"swapMs"`
+	Generation string `json:"generation"`
+	Previous   string `json:"previous,omitempty"`
+	Rollback   bool   `json:"rollback"`
+	NoOp       bool   `json:"noOp,omitempty"`
+	FullVerify bool   `json:"fullVerify"`
+	WarmedKeys int    `json:"warmedKeys"`
+	// Resident: the generation was read into memory of its own before the
+	// swap (FillMS), ResidentBytes of it; NotResident says why not.
+	Resident      bool    `json:"resident"`
+	ResidentBytes int64   `json:"residentBytes"`
+	NotResident   string  `json:"notResident,omitempty"`
+	VerifyMS      float64 `json:"verifyMs"`
+	OpenMS        float64 `json:"openMs"`
+	FillMS        float64 `json:"fillMs"`
+	WarmMS        float64 `json:"warmMs"`
+	WriteMS       float64 `json:"writeMs"`
+	SwapMS        float64 `json:"swapMs"`
 	// TotalMS is from the request to the new generation serving.
 	TotalMS float64 `json:"totalMs"`
 }
