@@ -61,6 +61,10 @@ clean: ## remove bin/, the default data directory and make fleet's fleet-data
 fleet: build ## on loopback: embedded NATS, the $(PRESET) preset loaded and published, three replicas (:8081-8083); Ctrl-C stops all
 	@BIN=$(BIN) PRESET=$(PRESET) SEED=$(SEED) deploy/fleet-dev.sh
 
+.PHONY: bench-fleet
+bench-fleet: build ## fleet figures on loopback: publish MB/s, replica join (small, medium), open-loop p99 over three replicas during a fleet-wide activation, AIN allocations/s single node vs fleet (deploy/bench-fleet.sh)
+	@BIN=$(BIN) GO=$(GO) deploy/bench-fleet.sh
+
 .PHONY: e2e
 E2E_PRESET ?= medium
 e2e: build ## end-to-end system test on $(E2E_PRESET): gen, load, serve, every route, delta, activations under load, rollback, backup/restore; writes e2e-report-YYYY-MM-DD.md
