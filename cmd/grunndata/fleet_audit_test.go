@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -297,5 +299,136 @@ func BenchmarkAuditedLookup(b *testing.B) {
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lookups/s")
 		})
+	}
+}
+
+// writeLocalAudit appends n person-lookup records of nin to the file audit
+// log in dir (rotating every few records, so the log spans several files).
+func writeLocalAudit(t *testing.T, dir, nin string, n int) {
+	t.Helper()
+	a, err := audit.Open(audit.Config{Dir: dir, MaxFileBytes: 2048, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		if err := a.Record(&audit.Entry{Caller: audit.Caller{ClientID: "before-the-fleet"}, Route: "person-lookup",
+			Subject: []byte(nin), Status: 200, Duration: time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFleetAuditImport: a node with a local audit log from before the fleet
+// joins it: the log is copied into the stream (subject <replica>.pre-fleet,
+// its own chain), `audit verify --nats` checks it, `audit who-looked-up
+// --nats` finds the accesses; a second start copies only what is new; a log
+// that was altered is refused and nothing of it is copied.
+func TestFleetAuditImport(t *testing.T) {
+	ns, err := fleet.StartServer(fleet.ServerConfig{StoreDir: t.TempDir(), Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	url := ns.ClientURL()
+	prod, _ := loadertest.Snapshot(t)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"publish", "--data", prod, "--nats", url}, &out, &errb); code != 0 {
+		t.Fatalf("publish: %d %s", code, errb.String())
+	}
+	c, err := fleet.Connect(fleet.Config{URL: url, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const nin = "13916900206" // synthetic (Tenor: month + 80)
+	data := t.TempDir()
+	local := filepath.Join(data, "audit")
+	writeLocalAudit(t, local, nin, 40)
+	if n, err := audit.Verify(local); err != nil || n != 40 {
+		t.Fatalf("local log: %d %v", n, err)
+	}
+	chain := func() fleet.ChainReport {
+		rep, err := c.VerifyAudit(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cr := range rep.Chains {
+			if cr.Replica == "joiner"+fleet.PreFleetSuffix {
+				return cr
+			}
+		}
+		return fleet.ChainReport{}
+	}
+	var m *Main
+	start := func() {
+		cfg := DefaultServeConfig()
+		cfg.DataDir, cfg.Addr, cfg.AdminAddr = data, "127.0.0.1:0", "127.0.0.1:0"
+		cfg.Security = DefaultSecurityConfig()
+		cfg.Security.AuthOff = true
+		cfg.Fleet = FleetConfig{URL: url, Replica: "joiner", Heartbeat: 300 * time.Millisecond,
+			Poll: 200 * time.Millisecond, RetryAfter: time.Second}
+		m = &Main{Config: cfg}
+		if err := m.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := func() {
+		if m != nil {
+			if err := m.Close(); err != nil {
+				t.Error(err)
+			}
+			m = nil
+		}
+	}
+	defer stop()
+	start()
+	testwait.For(t, testwait.Bound, func() bool { return chain().Records == 40 }, func() string { return fmt.Sprintf("%+v", chain()) })
+	if cr := chain(); cr.Err != nil || cr.LastSeq != 40 {
+		t.Fatalf("the imported chain: %+v", cr)
+	}
+	// The replica's own chain is apart from it.
+	waitServing(t, testwait.Bound, "000001", m)
+	if r := do(t, "POST", "http://"+m.APIAddr()+"/v1/persons/lookup", "application/json", `{"nin":"`+unrestrictedPersons(t, m, 1)[0]+`"}`); r.status != 200 {
+		t.Fatalf("lookup: %d", r.status)
+	}
+	stop()
+
+	// More local records (a node that left the fleet and came back): only
+	// those are copied at the next start.
+	writeLocalAudit(t, local, nin, 25)
+	start()
+	testwait.For(t, testwait.Bound, func() bool { return chain().Records == 65 }, func() string { return fmt.Sprintf("%+v", chain()) })
+	if rep, err := c.ImportLocalAudit(context.Background(), "joiner", local, 0); err != nil || rep.Records != 0 || rep.Skipped != 65 {
+		t.Fatalf("a third import: %+v %v", rep, err)
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"audit", "verify", "--nats", url}, &out, &errb); code != 0 ||
+		!strings.Contains(out.String(), "replica joiner.pre-fleet: ") || !strings.Contains(out.String(), "replica joiner: ") {
+		t.Fatalf("audit verify --nats: %d %s%s", code, out.String(), errb.String())
+	}
+	var wl bytes.Buffer
+	if code := run(context.Background(), []string{"audit", "who-looked-up", "--nats", url, "--nin", nin}, &wl, &errb); code != 0 {
+		t.Fatalf("who-looked-up: %d %s", code, errb.String())
+	}
+	if n := strings.Count(wl.String(), "replica=joiner.pre-fleet\t"); n != 65 {
+		t.Fatalf("who-looked-up lists %d accesses from before the fleet, want 65:\n%s", n, wl.String())
+	}
+
+	// An altered log (one record's status changed) is refused: nothing of
+	// it is copied, and the replica says so and keeps serving.
+	other := filepath.Join(t.TempDir(), "audit")
+	writeLocalAudit(t, other, nin, 10)
+	files, _ := filepath.Glob(filepath.Join(other, "audit-*.jsonl"))
+	b, _ := os.ReadFile(files[0])
+	os.WriteFile(files[0], bytes.Replace(b, []byte(`"status":200`), []byte(`"status":404`), 1), 0o600)
+	rep, err := c.ImportLocalAudit(context.Background(), "altered", other, 0)
+	if !errors.Is(err, fleet.ErrLocalAudit) || !strings.Contains(err.Error(), "hash mismatch") || rep.Records != 0 {
+		t.Fatalf("an altered log: %+v %v", rep, err)
+	}
+	if _, err := c.ImportLocalAudit(context.Background(), "joiner", other, 0); !errors.Is(err, fleet.ErrLocalAudit) {
+		t.Fatalf("another node's log under joiner's name: %v", err)
 	}
 }

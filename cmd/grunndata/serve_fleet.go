@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -113,9 +115,55 @@ func (m *Main) startFleet(reg *prometheus.Registry) {
 	m.fleet.follower, m.fleet.cancel, m.fleet.done = f, cancel, make(chan struct{})
 	go func() {
 		defer close(m.fleet.done)
+		var imp sync.WaitGroup
+		if m.fleet.auditor != nil {
+			imp.Go(func() { m.importLocalAudit(ctx) })
+		}
 		f.Run(ctx)
+		imp.Wait()
 	}()
 	m.Log.Info("following the fleet", "nats", fc.URL, "replica", name)
+}
+
+// localAuditDir is where this node's file audit log is (or was, before it
+// joined a fleet).
+func (m *Main) localAuditDir() string {
+	if d := m.Config.Security.AuditDir; d != "" {
+		return d
+	}
+	return filepath.Join(m.Config.DataDir, "audit")
+}
+
+// importLocalAudit copies the node's pre-fleet file audit log into the
+// fleet's stream (fleet.ImportLocalAudit: resumable, idempotent), retrying
+// while NATS does not answer. The local log stays where it is.
+func (m *Main) importLocalAudit(ctx context.Context) {
+	dir := m.localAuditDir()
+	if _, err := os.Stat(dir); err != nil {
+		return
+	}
+	for ctx.Err() == nil {
+		rep, err := m.fleet.client.ImportLocalAudit(ctx, m.fleet.name, dir, 0)
+		if err == nil {
+			if rep.Records > 0 {
+				m.Log.Info("copied the local audit log from before the fleet into the audit stream", "dir", dir,
+					"subject", rep.Subject, "records", rep.Records, "already", rep.Skipped, "seconds", rep.Elapsed.Seconds())
+			}
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, fleet.ErrLocalAudit) {
+			m.Log.Error("the local audit log from before the fleet is not copied into the audit stream; it stays in its directory", "dir", dir, "err", err)
+			return
+		}
+		m.Log.Error("copy the local audit log into the audit stream; retrying in 30 s", "dir", dir, "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(30 * time.Second):
+		}
+	}
 }
 
 // fleetAuditor is the replica's audit log in fleet mode: every record is

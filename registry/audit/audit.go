@@ -577,3 +577,52 @@ func PersonNumbers(v registry.View, n registry.NIN) []string {
 	}
 	return out
 }
+
+// Records calls fn with every complete record line of the log in dir
+// (without its '\n'), oldest first, as Verify reads them: a torn last line
+// (a crash mid-write of a batch no client was answered for) is skipped. An
+// error of fn stops the scan and is returned, naming the file and line.
+func Records(dir string, fn func(line []byte) error) error {
+	files, err := auditFiles(dir)
+	if err != nil {
+		return err
+	}
+	for fi, name := range files {
+		if err := records(filepath.Join(dir, name), fi == len(files)-1, func(line int, b []byte) error {
+			if err := fn(b); err != nil {
+				return fmt.Errorf("%s line %d: %w", name, line, err)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func records(path string, last bool, fn func(line int, b []byte) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<20)
+	for line := 1; ; line++ {
+		b, rerr := br.ReadSlice('\n')
+		if rerr == bufio.ErrBufferFull {
+			return fmt.Errorf("%s line %d: record too long", filepath.Base(path), line)
+		}
+		if rerr == io.EOF {
+			if len(b) > 0 && !last {
+				return fmt.Errorf("%s line %d: incomplete record inside the log", filepath.Base(path), line)
+			}
+			return nil
+		}
+		if rerr != nil {
+			return rerr
+		}
+		if err := fn(line, b[:len(b)-1]); err != nil {
+			return err
+		}
+	}
+}
