@@ -21,6 +21,7 @@ import (
 	"github.com/grunndata/grunndata/index"
 	"github.com/grunndata/grunndata/registry"
 	"github.com/grunndata/grunndata/registry/cache"
+	"github.com/grunndata/grunndata/registry/console"
 	"github.com/grunndata/grunndata/registry/ops"
 	"github.com/grunndata/grunndata/registry/server"
 )
@@ -80,6 +81,9 @@ type Main struct {
 	security securityState
 	fleet    fleetState
 	ops      *opsMetrics
+	// consoleStop stops the console's metric sampler.
+	consoleStop    chan struct{}
+	consoleSampler *console.Sampler
 	done     chan struct{}
 	hup      chan os.Signal
 	serveErr chan error
@@ -115,13 +119,17 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Close()
 		return err
 	}
-	m.api = server.New(cfg.Server, m.store, m.cache, server.NewMetrics(reg), m.Log)
+	// The API's request metrics go to /metrics and to the console's
+	// sampler (a registry of their own: the sampler never runs the other
+	// collectors).
+	apiReg := prometheus.NewRegistry()
+	m.api = server.New(cfg.Server, m.store, m.cache, server.NewMetrics(reg, apiReg), m.Log)
 	// The admin listener's routes (server.adminRoutes) need grunndata:admin
 	// when authentication is on, but /healthz, /readyz and /metrics.
 	reg.MustRegister(ops.NewCertCollector(m.store, cfg.Server.Clock))
 	adminHandler := server.NewAdmin(server.AdminConfig{Status: m.status, Cache: m.cache, Registry: reg, Auth: m.security.auth,
 		Snapshots: snapshotAdmin{m}, Store: m.store, Clock: cfg.Server.Clock, AuditDir: m.security.auditDir,
-		Backup: m.backupHandler(), ReadyDetail: m.fleetReadyDetail()})
+		Backup: m.backupHandler(), ReadyDetail: m.fleetReadyDetail(), Console: m.newConsole(apiReg)})
 	if m.apiLn, err = net.Listen("tcp", cfg.Addr); err != nil {
 		m.Close()
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
@@ -301,6 +309,10 @@ func (m *Main) Wait(ctx context.Context) error {
 
 // Close shuts the listeners down gracefully, then closes the store.
 func (m *Main) Close() error {
+	if m.consoleStop != nil {
+		close(m.consoleStop)
+		m.consoleStop = nil
+	}
 	if m.done != nil {
 		close(m.done)
 		signal.Stop(m.hup)

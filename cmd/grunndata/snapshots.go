@@ -342,7 +342,7 @@ func snapshotInfos(data, serving string) ([]ops.SnapshotInfo, error) {
 				si.Sources = append(si.Sources, ops.SnapshotSource{Path: s.Path, Size: s.Size, SHA256: s.SHA256})
 			}
 			for r, c := range m.Registers {
-				si.Registers[r] = ops.RegisterCounts{Records: c.Records, Rejects: c.Rejects}
+				si.Registers[r] = ops.RegisterCounts{Records: c.Records, Rejects: c.Rejects, Warnings: c.Warnings}
 				si.Records += c.Records
 				si.Rejects += c.Rejects
 			}

@@ -41,7 +41,7 @@ func init() {
 	// Bodies that are not JSON are checked as strings (their media type and
 	// status are what the spec holds them to).
 	for _, ct := range []string{"text/xml", "application/soap+xml", "text/html", "application/gzip",
-		"application/octet-stream", "application/openmetrics-text"} {
+		"application/octet-stream", "application/openmetrics-text", "text/css", "text/javascript"} {
 		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
 	}
 }

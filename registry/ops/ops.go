@@ -134,6 +134,8 @@ type SnapshotSource struct {
 type RegisterCounts struct {
 	Records int64 `json:"records"`
 	Rejects int64 `json:"rejects"`
+	// Warnings counts records loaded as given with a warning, by rule.
+	Warnings map[string]int64 `json:"warnings,omitempty"`
 }
 
 // ActivationInfo is the answer to an activation or rollback. Durations are

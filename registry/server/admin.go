@@ -10,6 +10,7 @@ import (
 	"github.com/grunndata/grunndata/registry"
 	"github.com/grunndata/grunndata/registry/auth"
 	"github.com/grunndata/grunndata/registry/cache"
+	"github.com/grunndata/grunndata/registry/console"
 	"github.com/grunndata/grunndata/registry/ops"
 )
 
@@ -41,6 +42,8 @@ type AdminConfig struct {
 	AuditDir string
 	// Backup, when set, serves POST /admin/backup.
 	Backup http.Handler
+	// Console, when set, serves the operator console (/console and below).
+	Console *console.Console
 	// ReadyDetail adds entries to /readyz's body (e.g. "fleet": a
 	// replica's fleet state); each func must be cheap.
 	ReadyDetail map[string]func() any

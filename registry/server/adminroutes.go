@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/grunndata/grunndata/registry/auth"
+	"github.com/grunndata/grunndata/registry/console"
 	"github.com/grunndata/grunndata/registry/ops"
 )
 
@@ -53,6 +54,30 @@ var adminRoutes = []route{
 		return CertReportHandler(a.cfg.Store, a.cfg.Clock)
 	}},
 	{name: "backup", method: mPost, pattern: "/admin/backup", scope: auth.ScopeAdmin, admin: func(a *admin) http.Handler { return a.cfg.Backup }},
+	// The operator console (registry/console): a browser logs in with an
+	// admin bearer token once (console-session) and then carries a session
+	// cookie; the console checks it (and a CSRF token on every POST) on the
+	// session routes. The login form and the stylesheet and script are open.
+	{name: "console", method: mGet, pattern: "/console", scope: auth.ScopeAdmin, session: true, admin: consoleRoute((*console.Console).Page)},
+	{name: "console-login", method: mGet, pattern: "/console/login", admin: consoleRoute((*console.Console).LoginForm)},
+	{name: "console-session", method: mPost, pattern: "/console/session", admin: consoleRoute((*console.Console).Login)},
+	{name: "console-logout", method: mPost, pattern: "/console/logout", scope: auth.ScopeAdmin, session: true, admin: consoleRoute((*console.Console).Logout)},
+	{name: "console-activate", method: mPost, pattern: "/console/activate", scope: auth.ScopeAdmin, session: true, admin: consoleRoute((*console.Console).Activate)},
+	{name: "console-rollback", method: mPost, pattern: "/console/rollback", scope: auth.ScopeAdmin, session: true, admin: consoleRoute((*console.Console).Rollback)},
+	{name: "console-audit", method: mPost, pattern: "/console/audit", scope: auth.ScopeAdmin, session: true, admin: consoleRoute((*console.Console).Audit)},
+	{name: "console-report", method: mGet, pattern: "/console/reports/{name}", scope: auth.ScopeAdmin, session: true, admin: consoleRoute((*console.Console).Report)},
+	{name: "console-static", method: mGet, pattern: "/console/static/{name}", admin: consoleRoute((*console.Console).Static)},
+}
+
+// consoleRoute serves one of the console's handlers (nil without
+// cfg.Console).
+func consoleRoute(f func(*console.Console) http.Handler) func(*admin) http.Handler {
+	return func(a *admin) http.Handler {
+		if a.cfg.Console == nil {
+			return nil
+		}
+		return f(a.cfg.Console)
+	}
 }
 
 func handlerFunc(f http.HandlerFunc) func(*admin) http.Handler {
@@ -63,7 +88,8 @@ func handlerFunc(f http.HandlerFunc) func(*admin) http.Handler {
 func AdminRoutes() []RouteInfo {
 	out := make([]RouteInfo, 0, len(adminRoutes))
 	for _, r := range adminRoutes {
-		out = append(out, RouteInfo{Name: r.name, Method: r.method, Pattern: r.pattern, Scope: r.scope, Audited: r.audited, Public: r.scope == 0})
+		out = append(out, RouteInfo{Name: r.name, Method: r.method, Pattern: r.pattern, Scope: r.scope, Audited: r.audited, Public: r.scope == 0,
+			Session: r.session})
 	}
 	return out
 }
@@ -112,7 +138,7 @@ func (a *admin) serve(r *route, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		sw := &statusWriter{ResponseWriter: w, status: 200}
 		defer func() { a.requests.WithLabelValues(r.name, strconv.Itoa(sw.status)).Inc() }()
-		if r.scope != 0 && a.cfg.Auth != nil {
+		if r.scope != 0 && !r.session && a.cfg.Auth != nil {
 			switch _, aerr := a.cfg.Auth.RequireAdmin([]byte(req.Header.Get("Authorization"))); {
 			case aerr == auth.ErrNotAdmin:
 				writeHTTPProblem(sw, 403, bodyNotAdmin)

@@ -27,8 +27,10 @@ type Metrics struct {
 	latency  []prometheus.Observer
 }
 
-// NewMetrics builds the API metrics and registers them with r (nil: don't).
-func NewMetrics(r prometheus.Registerer) *Metrics {
+// NewMetrics builds the API metrics and registers them with each of rs
+// (nil ones skipped): the admin listener's /metrics and, say, the
+// operator console's sampler.
+func NewMetrics(rs ...prometheus.Registerer) *Metrics {
 	reqs := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "grunndata_http_requests_total",
 		Help: "API requests by route and status code.",
@@ -49,8 +51,10 @@ func NewMetrics(r prometheus.Registerer) *Metrics {
 		}
 		m.latency[rt] = lat.WithLabelValues(r.name)
 	}
-	if r != nil {
-		r.MustRegister(reqs, lat)
+	for _, r := range rs {
+		if r != nil {
+			r.MustRegister(reqs, lat)
+		}
 	}
 	return m
 }

@@ -71,6 +71,8 @@ func tableRequirement(r RouteInfo) []string {
 	switch {
 	case r.Public:
 		return []string{}
+	case r.Session:
+		return []string{"consoleSession:"}
 	case r.Scope == auth.AnyScope:
 		return []string{"helseid:"}
 	}

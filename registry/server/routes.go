@@ -39,6 +39,7 @@ type route struct {
 	public  bool                                                  // needs no token (public metadata: no scope, no rate limit)
 	handle  func(s *Server, ctx *fasthttp.RequestCtx, c call) int // an API route's handler
 	admin   func(a *admin) http.Handler                           // an admin route's handler (nil: not served with this config)
+	session bool                                                  // an admin route whose scope the console's session cookie carries (registry/console)
 
 	forbidden []byte // the 403 body (built from scope)
 }
@@ -279,6 +280,10 @@ type RouteInfo struct {
 	Audited bool
 	// Public routes need no token (Scope is 0).
 	Public bool
+	// Session routes (the operator console's) check Scope by the console's
+	// session cookie, which only a token with that scope obtains, instead of
+	// a bearer token.
+	Session bool
 }
 
 // Routes lists the API's routes as Handle dispatches them.

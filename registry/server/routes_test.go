@@ -132,7 +132,7 @@ func TestAdminRouteTableIsDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	re := regexp.MustCompile("^\\| `(GET|POST) (/(?:admin|metrics|healthz|readyz|debug|openapi\\.json)[^` ?]*)[^`]*` \\| ([^|]*) \\|")
+	re := regexp.MustCompile("^\\| `(GET|POST) (/(?:admin|console|metrics|healthz|readyz|debug|openapi\\.json)[^` ?]*)[^`]*` \\| ([^|]*) \\|")
 	docs := map[string]string{} // route → documented scope
 	_, section, _ := strings.Cut(string(b), "\n## Admin listener\n")
 	section, _, _ = strings.Cut(section, "\n## ")
