@@ -76,3 +76,12 @@ bench: build ## load test the medium preset: closed and open loop, server on CPU
 
 bench-national: build ## the same at national scale (bench-data/national; generating it takes a few minutes)
 	@BIN=$(BIN) BENCH_DURATION=$${BENCH_DURATION:-30s} BENCH_WARMUP=$${BENCH_WARMUP:-30s} bench/run.sh national
+
+.PHONY: screenshots
+SCREENSHOTS ?= docs/screenshots
+screenshots: ## console screenshots from the browser tests (headless chromium) into $(SCREENSHOTS); a file over 1 MiB is removed, not committed
+	$(GO) test -count=1 -run '^TestConsoleInBrowser$$' ./cmd/grunndata -args -screenshots $(abspath $(SCREENSHOTS))
+	$(GO) test -count=1 -run '^TestConsoleLayout$$' ./registry/console -args -screenshots $(abspath $(SCREENSHOTS))
+	@for f in $(SCREENSHOTS)/*.png; do \
+		if [ $$(stat -c %s "$$f") -gt 1048576 ]; then echo "== $$f is over 1 MiB: removed"; rm -f "$$f"; else ls -l "$$f"; fi; \
+	done

@@ -84,6 +84,7 @@ func TestEveryRouteMeetsContract(t *testing.T) {
 	id := findIDs(t, m)
 	api, admin := "http://"+m.APIAddr(), "http://"+m.AdminAddr()
 	const js = "application/json"
+	const form = "application/x-www-form-urlencoded"
 	const ct12 = "application/soap+xml; charset=utf-8"
 	nin := func(n string) string { return `{"nin":"` + n + `"}` }
 	soapEnv := func(svc *soap.Service, op, inner string) string {
@@ -255,6 +256,18 @@ func TestEveryRouteMeetsContract(t *testing.T) {
 			{"GET", "/admin/audit?subject=123", "", "", 400, "invalid_identifier"}},
 		"POST /admin/backup": {{"POST", "/admin/backup", "", "", 200, ""},
 			{"GET", "/admin/backup", "", "", 405, ""}},
+		// The console: a bearer token opens no session (303 to the login
+		// form, which the client follows; 401 for a POST);
+		// TestConsoleRefusesNonAdminAndCSRF logs in.
+		"GET /console":                {{"GET", "/console", "", "", 200, ""}, {"POST", "/console", "", "", 405, ""}},
+		"GET /console/login":          {{"GET", "/console/login", "", "", 200, ""}, {"DELETE", "/console/login", "", "", 405, ""}},
+		"POST /console/session":       {{"POST", "/console/session", form, "csrf=x&token=y", 403, ""}, {"GET", "/console/session", "", "", 405, ""}},
+		"POST /console/logout":        {{"POST", "/console/logout", form, "csrf=x", 401, ""}, {"GET", "/console/logout", "", "", 405, ""}},
+		"POST /console/activate":      {{"POST", "/console/activate", form, "csrf=x&gen=000001", 401, ""}, {"GET", "/console/activate", "", "", 405, ""}},
+		"POST /console/rollback":      {{"POST", "/console/rollback", form, "csrf=x", 401, ""}, {"GET", "/console/rollback", "", "", 405, ""}},
+		"POST /console/audit":         {{"POST", "/console/audit", form, "csrf=x&nin=" + id.gpPatient, 401, ""}, {"GET", "/console/audit", "", "", 405, ""}},
+		"GET /console/reports/{name}": {{"GET", "/console/reports/000001-rejects.jsonl", "", "", 200, ""}, {"POST", "/console/reports/x", "", "", 405, ""}},
+		"GET /console/static/{name}":  {{"GET", "/console/static/console.css", "", "", 200, ""}, {"GET", "/console/static/nothing.js", "", "", 404, ""}},
 	}
 	ops := specAdminOps(t)
 	for _, k := range ops {

@@ -84,9 +84,9 @@ type Main struct {
 	// consoleStop stops the console's metric sampler.
 	consoleStop    chan struct{}
 	consoleSampler *console.Sampler
-	done     chan struct{}
-	hup      chan os.Signal
-	serveErr chan error
+	done           chan struct{}
+	hup            chan os.Signal
+	serveErr       chan error
 }
 
 // Run opens everything and starts serving; it returns once listening.
