@@ -107,7 +107,7 @@ func newFakeSnapshots(n int) *fakeSnapshots {
 		c := created.Add(time.Duration(i) * 24 * time.Hour)
 		g := ops.SnapshotInfo{Generation: fmt.Sprintf("%06d", i+1), CreatedAt: &c, Records: 5_312_004 + int64(i), Rejects: int64(i % 7),
 			SizeBytes: 3 << 30, Files: 212, Registers: map[string]ops.RegisterCounts{
-				"persons":                         {Records: 5_000_000, Rejects: int64(i % 7), Warnings: map[string]int64{"absent-reference": 12}},
+				"persons": {Records: 5_000_000, Rejects: int64(i % 7), Warnings: map[string]int64{"absent-reference": 12}},
 				"a-register-with-a-very-long-name-that-goes-on-and-on-without-spaces-for-the-layout": {Records: 312_004},
 			}, Sources: []ops.SnapshotSource{{Path: "freg/" + strings.Repeat("very-long-directory-name/", 8) + "persons-2026-12-01.jsonl.gz",
 				Size: 812 << 20, SHA256: strings.Repeat("ab", 32)}}}
